@@ -1,0 +1,345 @@
+/**
+ * The catalog loader's edge: JSONL text in, typed Tenant[] and Offer[] out, or a report naming every invalid
+ * record by line and field. Nothing behind this function re-validates a catalog.
+ *
+ * A report lists every problem rather than the first, because catalogs are produced by batch exports: a
+ * retailer fixing a feed wants the whole list in one round trip, not one error per attempt.
+ */
+import type { ValueError } from '@sinclair/typebox/errors';
+import { ValueErrorType } from '@sinclair/typebox/errors';
+import type { Offer, Placement, Tenant } from './types.js';
+import type { Creative } from '../protocol/messages.js';
+import { isSupportedCurrency, USD_PER_UNIT } from '../features/currency.js';
+import {
+  CATALOG_LIMITS,
+  OfferCheck,
+  RECORD_KINDS,
+  TenantCheck,
+  literalChoices,
+  type OfferRecord,
+  type TenantRecord,
+} from './schema.js';
+
+export interface CatalogIssue {
+  /** 1-based physical line in the file; 0 for issues about the file as a whole. */
+  line: number;
+  /** Path of the bad field, e.g. "bid.amount" or "placements[1].slots"; "" for the whole record or file. */
+  field: string;
+  message: string;
+}
+
+export type ParseResult =
+  | { ok: true; tenants: Tenant[]; offers: Offer[] }
+  | { ok: false; errors: CatalogIssue[] };
+
+const YEAR_MS = 365.25 * 24 * 3600 * 1000;
+/**
+ * Flight times must fall in [2000-01-01, now + 100 years]. The window exists to catch unit mistakes, the
+ * commonest catalog bug: seconds given as ms land in 1970, microseconds land tens of thousands of years out.
+ */
+const MIN_TIME_MS = Date.UTC(2000, 0, 1);
+const MAX_FUTURE_MS = 100 * YEAR_MS;
+
+// Date-only means UTC midnight. A date-time must carry its offset: without one, JavaScript reads it in the
+// loading machine's local zone, and a catalog must not mean different flights on different servers.
+const ISO_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
+/** ms since the epoch of an ISO-8601 date or date-time with offset; null when the text is not one. */
+export function parseIsoTime(text: string): number | null {
+  const m = ISO_RE.exec(text);
+  if (m === null) return null;
+  const [, ys, mos, ds, hs, mis, ss, frac, zone] = m;
+  const y = Number(ys);
+  const mo = Number(mos);
+  const d = Number(ds);
+  const h = hs === undefined ? 0 : Number(hs);
+  const mi = mis === undefined ? 0 : Number(mis);
+  const s = ss === undefined ? 0 : Number(ss);
+  const ms = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000);
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
+  const utc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  // Date.UTC rolls Feb 30 over into March; a round trip through the calendar fields rejects it.
+  const check = new Date(utc);
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
+  let offsetMin = 0;
+  if (zone !== undefined && zone !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const oh = Number(digits.slice(0, 2));
+    const om = Number(digits.slice(2, 4));
+    if (oh > 14 || om > 59) return null;
+    offsetMin = sign * (oh * 60 + om);
+  }
+  return utc - offsetMin * 60_000;
+}
+
+/** JSON Pointer ("/placements/0/slots") to the dotted form people read ("placements[0].slots"). */
+export function pointerToField(pointer: string): string {
+  if (pointer === '') return '';
+  let out = '';
+  for (const raw of pointer.slice(1).split('/')) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(part)) out += `[${part}]`;
+    else out += out === '' ? part : `.${part}`;
+  }
+  return out;
+}
+
+function describe(err: ValueError): string {
+  switch (err.type) {
+    case ValueErrorType.ObjectAdditionalProperties:
+      return 'unknown field';
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'required field is missing';
+    case ValueErrorType.Union: {
+      const choices = literalChoices(err.schema);
+      if (choices !== null) return `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`;
+      return 'must be an ISO-8601 date string or a number of milliseconds since the epoch';
+    }
+    case ValueErrorType.StringPattern:
+      return err.path.endsWith('/currency')
+        ? 'must be a 3-letter upper-case ISO 4217 code'
+        : 'must not contain whitespace or control characters';
+    default:
+      return err.message.charAt(0).toLowerCase() + err.message.slice(1);
+  }
+}
+
+/**
+ * One issue per distinct field: TypeBox can report several failures at one path (length and pattern), and
+ * after a required field is missing it also reports the missing value's type; the first says it all.
+ */
+function schemaIssues(line: number, errors: Iterable<ValueError>, out: CatalogIssue[]): void {
+  const seen = new Set<string>();
+  for (const err of errors) {
+    const field = pointerToField(err.path);
+    if (seen.has(field)) continue;
+    seen.add(field);
+    out.push({ line, field, message: describe(err) });
+  }
+}
+
+function timeValue(
+  value: string | number,
+  field: string,
+  line: number,
+  now: number,
+  issues: CatalogIssue[],
+): number | null {
+  let ms: number | null;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) {
+      issues.push({ line, field, message: 'must be a whole number of milliseconds since the epoch' });
+      return null;
+    }
+    ms = value;
+  } else {
+    ms = parseIsoTime(value);
+    if (ms === null) {
+      issues.push({
+        line,
+        field,
+        message: 'must be an ISO-8601 date ("2025-03-01") or date-time with offset ("2025-03-01T08:00:00Z")',
+      });
+      return null;
+    }
+  }
+  if (ms < MIN_TIME_MS || ms > now + MAX_FUTURE_MS) {
+    issues.push({
+      line,
+      field,
+      message: `must be between 2000-01-01 and 100 years from now (got ${new Date(ms).toISOString().slice(0, 10)}; seconds instead of milliseconds?)`,
+    });
+    return null;
+  }
+  return ms;
+}
+
+function toTenant(rec: TenantRecord, line: number, issues: CatalogIssue[]): Tenant | null {
+  let ok = true;
+  if (!isSupportedCurrency(rec.currency)) {
+    issues.push({
+      line,
+      field: 'currency',
+      message: `unsupported currency; supported: ${Object.keys(USD_PER_UNIT).join(', ')}`,
+    });
+    ok = false;
+  }
+  const seen = new Map<string, number>();
+  const placements: Placement[] = [];
+  rec.placements.forEach((p, i) => {
+    const first = seen.get(p.id);
+    if (first !== undefined) {
+      issues.push({ line, field: `placements[${i}].id`, message: `duplicate placement id (also placements[${first}])` });
+      ok = false;
+    } else seen.set(p.id, i);
+    placements.push({ id: p.id, name: p.name, slots: p.slots });
+  });
+  return ok ? { id: rec.id, name: rec.name, currency: rec.currency, placements } : null;
+}
+
+function toOffer(rec: OfferRecord, line: number, now: number, issues: CatalogIssue[]): Offer | null {
+  let ok = true;
+  const creativeBytes = Buffer.byteLength(JSON.stringify(rec.creative), 'utf8');
+  if (creativeBytes > CATALOG_LIMITS.maxCreativeBytes) {
+    issues.push({
+      line,
+      field: 'creative',
+      message: `is ${creativeBytes} bytes as JSON; at most ${CATALOG_LIMITS.maxCreativeBytes}`,
+    });
+    ok = false;
+  }
+  const start = timeValue(rec.start, 'start', line, now, issues);
+  const end = timeValue(rec.end, 'end', line, now, issues);
+  if (start === null || end === null) ok = false;
+  else if (end <= start) {
+    issues.push({ line, field: 'end', message: 'must be after start' });
+    ok = false;
+  }
+  if (!ok || start === null || end === null) return null;
+  // Built field by field so no unknown key and no `kind` rides along into LMDB, and `price` is absent rather
+  // than undefined when the file omits it.
+  const offer: Offer = {
+    id: rec.id,
+    tenant: rec.tenant,
+    advertiser: rec.advertiser,
+    campaign: rec.campaign,
+    category: rec.category,
+    title: rec.title,
+    creative: rec.creative as Creative,
+    bid: { type: rec.bid.type, amount: rec.bid.amount },
+    status: rec.status,
+    start,
+    end,
+  };
+  if (rec.price !== undefined) offer.price = rec.price;
+  return offer;
+}
+
+function compareIds(a: string, b: string): number {
+  // Code-unit order, not localeCompare: the order must be the same on every machine and every Node build.
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Offers ordered by (tenant, id): each tenant's offers form one contiguous block. */
+export function compareOffers(a: Offer, b: Offer): number {
+  return compareIds(a.tenant, b.tenant) || compareIds(a.id, b.id);
+}
+
+/**
+ * Parses and validates a whole catalog. `now` (ms) anchors the sanity window for flight times.
+ * On success offers are sorted by (tenant, id) and tenants by id.
+ */
+export function parseCatalogJsonl(text: string, now: number = Date.now()): ParseResult {
+  const issues: CatalogIssue[] = [];
+  const tenants: Tenant[] = [];
+  const offers: Offer[] = [];
+  const tenantLine = new Map<string, number>();
+  const offerLine = new Map<string, number>();
+  // Offers may precede their tenant in the file, so tenant references are resolved after the last line.
+  const tenantRefs: { line: number; tenant: string }[] = [];
+  let offerRecords = 0;
+  let tenantRecords = 0;
+  let tooManyOffers = false;
+
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = body.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = i + 1;
+    let raw = lines[i];
+    if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    if (raw.length > CATALOG_LIMITS.maxLineChars) {
+      issues.push({ line, field: '', message: `line is longer than ${CATALOG_LIMITS.maxLineChars} characters` });
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (err) {
+      issues.push({ line, field: '', message: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` });
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      issues.push({ line, field: '', message: 'record must be a JSON object' });
+      continue;
+    }
+    const kind: unknown = (value as { kind?: unknown }).kind;
+    if (kind === 'tenant') {
+      tenantRecords++;
+      if (!TenantCheck.Check(value)) {
+        schemaIssues(line, TenantCheck.Errors(value), issues);
+        continue;
+      }
+      const first = tenantLine.get(value.id);
+      if (first !== undefined) {
+        issues.push({ line, field: 'id', message: `duplicate tenant id (first defined on line ${first})` });
+        continue;
+      }
+      tenantLine.set(value.id, line);
+      const tenant = toTenant(value, line, issues);
+      if (tenant !== null) tenants.push(tenant);
+    } else if (kind === 'offer') {
+      offerRecords++;
+      if (offerRecords > CATALOG_LIMITS.maxOffers) {
+        tooManyOffers = true;
+        continue;
+      }
+      if (!OfferCheck.Check(value)) {
+        schemaIssues(line, OfferCheck.Errors(value), issues);
+        continue;
+      }
+      const first = offerLine.get(value.id);
+      if (first !== undefined) {
+        issues.push({ line, field: 'id', message: `duplicate offer id (first defined on line ${first})` });
+        continue;
+      }
+      offerLine.set(value.id, line);
+      tenantRefs.push({ line, tenant: value.tenant });
+      const offer = toOffer(value, line, now, issues);
+      if (offer !== null) offers.push(offer);
+    } else {
+      issues.push({
+        line,
+        field: 'kind',
+        message:
+          kind === undefined
+            ? 'required field is missing; must be one of "tenant", "offer"'
+            : `unknown kind; must be one of ${RECORD_KINDS.map((k) => `"${k}"`).join(', ')}`,
+      });
+    }
+  }
+
+  // A tenant whose own record is invalid is still "defined" (tenantLine has it), so its offers are not also
+  // blamed for it: the report points at the one line that needs fixing.
+  for (const ref of tenantRefs) {
+    if (!tenantLine.has(ref.tenant)) {
+      issues.push({ line: ref.line, field: 'tenant', message: `tenant "${ref.tenant}" is not defined in this file` });
+    }
+  }
+  if (tooManyOffers) {
+    issues.push({ line: 0, field: '', message: `${offerRecords} offers; at most ${CATALOG_LIMITS.maxOffers}` });
+  }
+  if (tenantRecords > CATALOG_LIMITS.maxTenants) {
+    issues.push({ line: 0, field: '', message: `${tenantRecords} tenants; at most ${CATALOG_LIMITS.maxTenants}` });
+  }
+  if (tenantRecords === 0) {
+    issues.push({ line: 0, field: '', message: 'the catalog defines no tenant' });
+  }
+
+  if (issues.length > 0) {
+    // Tenant references are checked after the loop, so order by line for a report that reads top to bottom.
+    issues.sort((a, b) => a.line - b.line);
+    if (issues.length > CATALOG_LIMITS.maxIssues) {
+      const more = issues.length - CATALOG_LIMITS.maxIssues;
+      issues.length = CATALOG_LIMITS.maxIssues;
+      issues.push({ line: 0, field: '', message: `${more} more issues not listed` });
+    }
+    return { ok: false, errors: issues };
+  }
+  tenants.sort((a, b) => compareIds(a.id, b.id));
+  offers.sort(compareOffers);
+  return { ok: true, tenants, offers };
+}

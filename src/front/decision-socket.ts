@@ -1,0 +1,180 @@
+/**
+ * The WebSocket route: authentication at the upgrade, then one pipelined stream of decide requests per
+ * connection. Each frame is validated once here (src/protocol/validate.ts) and handed to the pool as typed
+ * values; answers go back as soon as each is ready, in whatever order, matched by the request's id.
+ *
+ * Nothing a client sends can close its connection except a frame over uWS's hard payload limit (16x
+ * maxFrameBytes, closed with 1009) or refusing to read answers (closed once maxBackpressureBytes are
+ * buffered): every other bad input is answered with a typed `error` and the connection stays open.
+ */
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { ErrorCode } from '../errors/codes.js';
+import { transactionFeatures } from '../features/transaction.js';
+import { TXN_DIM } from '../features/spec.js';
+import type { Options } from '../config/options.js';
+import type { InferencePool } from '../pool/inference-pool.js';
+import type { JobResult } from '../pool/messages.js';
+import { encodeMessage } from '../protocol/codec.js';
+import { PROTOCOL_VERSION, type RequestId } from '../protocol/messages.js';
+import { parseInbound } from '../protocol/validate.js';
+import { nowMs } from '../observability/clock.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Placement } from '../catalog/types.js';
+import { apiKeyOf } from './http.js';
+
+export interface Connection {
+  tenant: string;
+  inFlight: number;
+  closed: boolean;
+}
+
+export interface DecisionSocketDeps {
+  options: Options;
+  pool: InferencePool;
+  metrics: Metrics;
+  /** The tenant an API key authenticates, or null. */
+  authenticate: (key: string) => string | null;
+  /** Placements of a tenant in the current catalog, or undefined for an unknown tenant. */
+  placements: (tenant: string) => ReadonlyMap<string, Placement> | undefined;
+  /** True once shutdown has begun: new requests are refused with shutting_down. */
+  draining: () => boolean;
+}
+
+export const DECIDE_PATH = '/v1/ws';
+
+export class DecisionSocket {
+  readonly sockets = new Set<WebSocket<Connection>>();
+
+  constructor(private readonly deps: DecisionSocketDeps) {}
+
+  attach(app: TemplatedApp): void {
+    const { options } = this.deps;
+    app.ws<Connection>(DECIDE_PATH, {
+      // uWS closes the connection on a frame over this; we set it well above maxFrameBytes so that ordinary
+      // oversized frames get a typed frame_too_large answer instead of a dropped connection.
+      maxPayloadLength: Math.min(options.maxFrameBytes * 16, 64 * 1024 * 1024),
+      maxBackpressure: options.maxBackpressureBytes,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: options.idleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        // req is valid only in this synchronous handler: read everything now.
+        const key = apiKeyOf(req);
+        const secKey = req.getHeader('sec-websocket-key');
+        const secProtocol = req.getHeader('sec-websocket-protocol');
+        const secExtensions = req.getHeader('sec-websocket-extensions');
+        const tenant = key ? this.deps.authenticate(key) : null;
+        if (!tenant) {
+          const body = JSON.stringify({
+            code: 'unauthorized',
+            message: key ? 'the API key is not valid for decisions' : 'missing API key: send "Authorization: Bearer <key>"',
+          });
+          res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end(body);
+          this.deps.metrics.answers.inc({ code: 'unauthorized' });
+          return;
+        }
+        if (this.deps.draining()) {
+          res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json')
+            .end(JSON.stringify({ code: 'shutting_down', message: 'the server is shutting down' }));
+          return;
+        }
+        const conn: Connection = { tenant, inFlight: 0, closed: false };
+        res.upgrade(conn, secKey, secProtocol, secExtensions, context);
+      },
+      open: (ws) => {
+        this.sockets.add(ws);
+      },
+      message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
+      close: (ws) => {
+        ws.getUserData().closed = true;
+        this.sockets.delete(ws);
+      },
+    });
+  }
+
+  private onMessage(ws: WebSocket<Connection>, message: ArrayBuffer, isBinary: boolean): void {
+    const receivedAt = nowMs();
+    const conn = ws.getUserData();
+    if (!isBinary) {
+      this.sendError(ws, undefined, 'malformed', 'expected a binary frame holding MessagePack; got a text frame', receivedAt);
+      return;
+    }
+    // The ArrayBuffer is valid only during this callback; parseInbound decodes synchronously and copies
+    // every string it keeps, so nothing below aliases it.
+    const parsed = parseInbound(new Uint8Array(message), this.deps.options.maxFrameBytes);
+    if (!parsed.ok) {
+      this.sendError(ws, parsed.id, parsed.code, parsed.message, receivedAt);
+      return;
+    }
+    const req = parsed.msg;
+    if (this.deps.draining()) {
+      this.sendError(ws, req.id, 'shutting_down', 'the server is shutting down', receivedAt);
+      return;
+    }
+    // A tenant sees only its own placements and offers; naming another tenant is refused without saying
+    // whether it exists.
+    if (req.tenant !== conn.tenant) {
+      this.sendError(ws, req.id, 'forbidden', `this connection is authenticated as tenant ${conn.tenant}`, receivedAt);
+      return;
+    }
+    const placements = this.deps.placements(req.tenant);
+    if (!placements) {
+      this.sendError(ws, req.id, 'unknown_tenant', `tenant ${req.tenant} is not in the serving catalog`, receivedAt);
+      return;
+    }
+    const placement = placements.get(req.placement);
+    if (!placement) {
+      this.sendError(ws, req.id, 'unknown_placement', `tenant ${req.tenant} has no placement ${req.placement}`, receivedAt);
+      return;
+    }
+    if (conn.inFlight >= this.deps.options.maxInFlightPerConnection) {
+      this.sendError(ws, req.id, 'overloaded', `this connection has ${conn.inFlight} requests in flight (limit ${this.deps.options.maxInFlightPerConnection})`, receivedAt);
+      return;
+    }
+    const features = new Float32Array(TXN_DIM);
+    transactionFeatures(req.txn, features);
+    const accepted = this.deps.pool.submit({
+      job: {
+        requestId: req.id,
+        tenant: req.tenant,
+        placement: req.placement,
+        k: Math.min(req.k, placement.slots),
+        receivedAt,
+        deadline: receivedAt + (req.deadline_ms ?? this.deps.options.defaultDeadlineMs),
+      },
+      features,
+      done: (result) => this.onResult(ws, conn, req.id, result, receivedAt),
+    });
+    if (!accepted) {
+      this.sendError(ws, req.id, 'overloaded', 'the server is at its in-flight limit; retry with backoff', receivedAt);
+      return;
+    }
+    conn.inFlight++;
+  }
+
+  private onResult(ws: WebSocket<Connection>, conn: Connection, id: RequestId, result: JobResult, receivedAt: number): void {
+    conn.inFlight--;
+    if (result.ok) {
+      this.deps.metrics.answers.inc({ code: 'ok' });
+      this.deps.metrics.decisionSeconds.observe({ outcome: 'ok' }, (nowMs() - receivedAt) / 1000);
+      if (!conn.closed) ws.cork(() => ws.send(result.frame, true));
+    } else {
+      this.sendError(ws, id, result.error.code, result.error.message, receivedAt, conn);
+    }
+  }
+
+  private sendError(ws: WebSocket<Connection>, id: RequestId | undefined, code: ErrorCode, message: string, receivedAt: number, conn = ws.getUserData()): void {
+    this.deps.metrics.answers.inc({ code });
+    this.deps.metrics.decisionSeconds.observe({ outcome: 'error' }, (nowMs() - receivedAt) / 1000);
+    if (conn.closed) return;
+    const frame = encodeMessage(id === undefined ? { v: PROTOCOL_VERSION, type: 'error', code, message } : { v: PROTOCOL_VERSION, type: 'error', id, code, message });
+    ws.cork(() => ws.send(frame, true));
+  }
+
+  /** Closes every connection with 1001 (going away). */
+  closeAll(): void {
+    for (const ws of [...this.sockets]) {
+      if (!ws.getUserData().closed) ws.end(1001, 'server shutting down');
+    }
+  }
+}

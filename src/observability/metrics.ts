@@ -1,0 +1,71 @@
+/**
+ * Prometheus metrics: what an SRE needs to size the pool and see trouble. One registry per server (not
+ * prom-client's global), so that several servers in one process (tests) do not mix their numbers.
+ *
+ * Everything here is updated on the main thread only; worker-side facts are read from the shared control
+ * block at scrape time (collect callbacks), so the hot path pays one histogram observe and one counter add.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ERROR_CODE_LIST } from '../errors/codes.js';
+
+export interface MetricsSources {
+  queueDepth: () => number;
+  inFlight: () => number;
+  poolUtilization: () => number;
+  poolThreads: () => number;
+  connections: () => number;
+  catalogVersion: () => number;
+  catalogOffers: () => number;
+  modelVersion: () => string;
+  workersServing: () => number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly decisionSeconds: Histogram<'outcome'>;
+  readonly answers: Counter<'code'>;
+
+  constructor(src: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'txrank_process_' });
+    this.decisionSeconds = new Histogram({
+      name: 'txrank_decision_seconds',
+      help: 'Server-side time from frame arrival to answer sent, seconds',
+      labelNames: ['outcome'],
+      // Decisions take ~0.1-1 ms when healthy; fine buckets there, coarse up to the 200 ms industry bar.
+      buckets: [0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+      registers,
+    });
+    this.answers = new Counter({
+      name: 'txrank_answers_total',
+      help: 'Answers sent, by code ("ok" for a decision, else the error code)',
+      labelNames: ['code'],
+      registers,
+    });
+    for (const code of ['ok', ...ERROR_CODE_LIST]) this.answers.inc({ code }, 0);
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    gauge('txrank_queue_depth', 'Requests waiting for a worker (admission queue)', src.queueDepth);
+    gauge('txrank_in_flight', 'Requests accepted and not yet answered', src.inFlight);
+    gauge('txrank_pool_utilization', 'Inference pool utilisation, 0..1 (piscina)', src.poolUtilization);
+    gauge('txrank_pool_threads', 'Inference worker threads running', src.poolThreads);
+    gauge('txrank_pool_workers_serving', 'Workers serving the current catalog', src.workersServing);
+    gauge('txrank_connections', 'Open WebSocket connections', src.connections);
+    gauge('txrank_catalog_version', 'Catalog version current in LMDB', src.catalogVersion);
+    gauge('txrank_catalog_offers', 'Offers in the current catalog', src.catalogOffers);
+    new Gauge({
+      name: 'txrank_model_info',
+      help: 'The model version being served (value 1, version in the label)',
+      labelNames: ['version'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ version: src.modelVersion() }, 1);
+      },
+    });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

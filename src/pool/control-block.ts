@@ -1,0 +1,65 @@
+/**
+ * Shared memory between the main thread and the inference workers.
+ *
+ * Why a SharedArrayBuffer and not messages: piscina workers that are idle park in Atomics.wait (or wait for
+ * their next task), so a question posted to them may sit unanswered; readiness and versions must be readable
+ * by the main thread at any moment (the /readyz probe) without a round trip. Each worker owns one slot and is
+ * its only writer; the main thread only reads slots and writes the published catalog version.
+ *
+ * Layout (Int32):
+ *   [0]                 published catalog version (main writes; workers compare at each task)
+ *   [1]                 next free slot (workers claim one with Atomics.add at start)
+ *   [2 + 4*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
+ *   [2 + 4*i + 1]       worker i catalog version in use (0: none)
+ *   [2 + 4*i + 2]       worker i model generation in use
+ *   [2 + 4*i + 3]       worker i decisions served (wraps; for /v1/info)
+ */
+export const WORKER_STATE = { starting: 0, serving: 1, failed: 2 } as const;
+
+const HEADER = 2;
+const SLOT = 4;
+
+export class ControlBlock {
+  readonly words: Int32Array;
+  constructor(readonly buffer: SharedArrayBuffer, readonly slots: number) {
+    this.words = new Int32Array(buffer);
+  }
+
+  static create(slots: number): ControlBlock {
+    return new ControlBlock(new SharedArrayBuffer((HEADER + SLOT * slots) * 4), slots);
+  }
+
+  get publishedCatalog(): number {
+    return Atomics.load(this.words, 0);
+  }
+  publishCatalog(version: number): void {
+    Atomics.store(this.words, 0, version);
+  }
+
+  /** Called once by each worker; piscina may replace a dead worker, so slots wrap around. */
+  claimSlot(): number {
+    return Atomics.add(this.words, 1, 1) % this.slots;
+  }
+
+  setWorker(slot: number, state: number, catalogVersion: number, modelGeneration: number): void {
+    const base = HEADER + SLOT * slot;
+    Atomics.store(this.words, base + 1, catalogVersion);
+    Atomics.store(this.words, base + 2, modelGeneration);
+    // State last: a reader that sees "serving" also sees the versions it serves.
+    Atomics.store(this.words, base, state);
+  }
+
+  countServed(slot: number, n: number): void {
+    Atomics.add(this.words, HEADER + SLOT * slot + 3, n);
+  }
+
+  worker(slot: number): { state: number; catalogVersion: number; modelGeneration: number; served: number } {
+    const base = HEADER + SLOT * slot;
+    return {
+      state: Atomics.load(this.words, base),
+      catalogVersion: Atomics.load(this.words, base + 1),
+      modelGeneration: Atomics.load(this.words, base + 2),
+      served: Atomics.load(this.words, base + 3) >>> 0,
+    };
+  }
+}

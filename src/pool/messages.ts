@@ -1,0 +1,59 @@
+/**
+ * Every message that crosses a thread, as tagged unions, one per direction. Handlers switch exhaustively on
+ * `type`; an unknown type is an error, never silently ignored.
+ *
+ *   main -> inference worker   WorkerTask      (piscina task; answered by WorkerTaskResult)
+ *   main -> all workers        ControlMessage  (BroadcastChannel CONTROL_CHANNEL; no answer)
+ *   worker -> main             shared memory   (see control-block.ts: a counter, not a message, because
+ *                                               readiness must be readable without waking anyone)
+ */
+import type { WireError } from '../errors/codes.js';
+import type { RequestId } from '../protocol/messages.js';
+
+/** One validated decision request, as the worker needs it. The transaction arrives as features only. */
+export interface DecideJob {
+  /** Main-thread handle that routes the answer back to its socket. */
+  seq: number;
+  requestId: RequestId;
+  tenant: string;
+  placement: string;
+  /** Already capped by the placement's slots. */
+  k: number;
+  /** Offset of this job's TXN_DIM row in the batch's feature matrix. */
+  row: number;
+  /** Epoch ms (fractional) when the frame arrived, and after which the job must not start. */
+  receivedAt: number;
+  deadline: number;
+}
+
+export type WorkerTask = {
+  type: 'decide';
+  jobs: DecideJob[];
+  /** jobs.length x TXN_DIM, row-major; built on the main thread at the edge. */
+  features: Float32Array;
+};
+
+export type JobResult =
+  | { seq: number; ok: true; frame: Uint8Array; catalogVersion: number }
+  | { seq: number; ok: false; error: WireError };
+
+export type WorkerTaskResult = {
+  type: 'decided';
+  results: JobResult[];
+};
+
+export const CONTROL_CHANNEL = 'txrank-control';
+
+export type ControlMessage =
+  /** A new catalog version is current in LMDB: build its view now, while idle, not on the next request. */
+  { type: 'catalog-changed'; version: number };
+
+/** What every inference worker receives as piscina workerData. */
+export interface InferenceWorkerData {
+  dataDir: string;
+  modelDir: string;
+  /** SharedArrayBuffer of the control block (control-block.ts). */
+  control: SharedArrayBuffer;
+  /** Per-worker slots in the control block. */
+  poolSize: number;
+}

@@ -1,0 +1,293 @@
+/**
+ * The engine: owns every resource of a running txrank and the order they start and stop in.
+ *
+ *   start: open LMDB (read-write) -> seed/demo keys -> check the model -> start the inference pool
+ *          -> listen (HTTP + WebSocket on one port) -> watch the catalog version
+ *   close: stop listening -> refuse new requests -> drain in-flight (drainTimeoutMs) -> close sockets
+ *          -> terminate the pool -> close LMDB.      close() is idempotent and memoised.
+ *
+ * The main thread does I/O, validation, transaction features and answer routing; the workers do scoring.
+ */
+import uWS from 'uWebSockets.js';
+import { BroadcastChannel } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { TxrankError } from './errors/codes.js';
+import type { Options } from './config/options.js';
+import type { Placement } from './catalog/types.js';
+import { openStorage, loadCatalogText, type Storage } from './catalog/store.js';
+import { generateDemoCatalog } from './catalog/demo.js';
+import { mintDevelopmentKeys } from './tenants/keys.js';
+import { readModelDir } from './model/model-dir.js';
+import { InferencePool } from './pool/inference-pool.js';
+import { ControlBlock, WORKER_STATE } from './pool/control-block.js';
+import { CONTROL_CHANNEL, type ControlMessage } from './pool/messages.js';
+import { inferenceWorkerPath } from './pool/worker-path.js';
+import { DecisionSocket, DECIDE_PATH } from './front/decision-socket.js';
+import { attachRoutes, type Readiness } from './front/routes.js';
+import { uwsIsNative } from './front/native-check.js';
+import { Metrics } from './observability/metrics.js';
+import { PROTOCOL_VERSION } from './protocol/messages.js';
+import { FEATURE_SPEC_VERSION } from './features/spec.js';
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {} };
+
+/** What the embedded default prints once at start: keys are only ever shown in plaintext here. */
+export interface DevelopmentKeys {
+  tenantKeys: Record<string, string>;
+  adminKey: string;
+}
+
+interface CatalogState {
+  version: number;
+  offers: number;
+  tenants: Map<string, ReadonlyMap<string, Placement>>;
+}
+
+/** The package version, found from source (src/) and compiled (dist/src/) layouts alike. */
+function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = require(rel) as { name?: string; version?: string };
+      if (pkg.name === 'txrank' && pkg.version) return pkg.version;
+    } catch {
+      // not this layout
+    }
+  }
+  return 'unknown';
+}
+
+export class TxrankServer {
+  private closing: Promise<void> | null = null;
+  private draining = false;
+  private listenSocket: uWS.us_listen_socket | null = null;
+  private catalog: CatalogState = { version: 0, offers: 0, tenants: new Map() };
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly channel = new BroadcastChannel(CONTROL_CHANNEL);
+  private readonly control: ControlBlock;
+  private readonly pool: InferencePool;
+  private readonly socket: DecisionSocket;
+  private readonly metrics: Metrics;
+  private readonly app: uWS.TemplatedApp;
+  port = 0;
+  developmentKeys: DevelopmentKeys | null = null;
+
+  private constructor(
+    readonly options: Options,
+    private readonly storage: Storage,
+    readonly modelVersion: string,
+    private readonly log: Logger,
+  ) {
+    this.control = ControlBlock.create(options.poolSize);
+    this.metrics = new Metrics({
+      queueDepth: () => this.pool.queued,
+      inFlight: () => this.pool.inFlight,
+      poolUtilization: () => this.pool.utilization,
+      poolThreads: () => this.pool.threads,
+      connections: () => this.socket.sockets.size,
+      catalogVersion: () => this.catalog.version,
+      catalogOffers: () => this.catalog.offers,
+      modelVersion: () => this.modelVersion,
+      workersServing: () => this.workersServing(),
+    });
+    this.pool = new InferencePool(
+      inferenceWorkerPath(),
+      { dataDir: options.dataDir, modelDir: options.modelDir, control: this.control.buffer, poolSize: options.poolSize },
+      options,
+      (err) => log.warn(`inference worker error: ${err.message}`),
+    );
+    this.socket = new DecisionSocket({
+      options,
+      pool: this.pool,
+      metrics: this.metrics,
+      authenticate: (key) => this.authenticate(key),
+      placements: (tenant) => this.catalog.tenants.get(tenant),
+      draining: () => this.draining,
+    });
+    this.app = uWS.App();
+    this.socket.attach(this.app);
+    attachRoutes(this.app, {
+      health: () => ({ status: 'ok' }),
+      readiness: () => this.readiness(),
+      info: () => this.info(),
+      metrics: () => this.metrics.render(),
+      isAdmin: (key) => this.isAdmin(key),
+      loadCatalog: (text) => this.loadCatalog(text),
+      listCatalogs: () => this.storage.catalog.list(),
+    });
+  }
+
+  static async start(options: Options, log: Logger = silentLogger): Promise<TxrankServer> {
+    if (!uwsIsNative() && !options.allowJsFallback) {
+      throw new TxrankError(
+        'internal',
+        'uWebSockets.js loaded its slow pure-JavaScript fallback, not the native server (wrong Node version, or UWS_USE_FALLBACK set). ' +
+          'Use Node 20 (ABI 115) on glibc linux-x64, or pass --allow-js-fallback to run anyway.',
+      );
+    }
+    // Check the model here, on the main thread, so a bad model stops the start with one clear error
+    // instead of a pool whose workers fail and are respawned forever.
+    const model = await readModelDir(options.modelDir);
+    const storage = openStorage(options.dataDir);
+    let server: TxrankServer | null = null;
+    try {
+      let developmentKeys: DevelopmentKeys | null = null;
+      if (options.demo) {
+        if (storage.catalog.currentVersion() === null) {
+          const loaded = await loadCatalogText(storage, generateDemoCatalog({}), 'demo');
+          if (!loaded.ok) throw new TxrankError('internal', 'the demo catalog failed validation');
+          log.info(`seeded the demo catalog as version ${loaded.version}`);
+        }
+        const snapshot = storage.catalog.readCurrent();
+        developmentKeys = await mintDevelopmentKeys(storage.keys, snapshot ? snapshot.tenants.map((t) => t.id) : []);
+      }
+      server = new TxrankServer(options, storage, model.manifest.version, log);
+      server.developmentKeys = developmentKeys;
+      server.refreshCatalog();
+      await server.listen();
+      server.pollTimer = setInterval(() => server?.refreshCatalog(), options.catalogPollMs);
+      server.pollTimer.unref();
+      return server;
+    } catch (err) {
+      if (server) await server.close();
+      else await storage.close();
+      throw err;
+    }
+  }
+
+  private listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.options.host, this.options.port, (token) => {
+        if (!token) {
+          reject(new TxrankError('internal', `cannot listen on ${this.options.host}:${this.options.port} (in use, or not an address of this machine)`));
+          return;
+        }
+        this.listenSocket = token;
+        this.port = uWS.us_socket_local_port(token as unknown as uWS.us_socket);
+        resolve();
+      });
+    });
+  }
+
+  get url(): string {
+    return `ws://${this.options.host}:${this.port}${DECIDE_PATH}`;
+  }
+
+  /** Resolves once every worker serves the current catalog (or rejects after `timeoutMs`). */
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const r = this.readiness();
+      if (r.ready) return;
+      if (Date.now() > until) throw new TxrankError('not_ready', `not ready after ${timeoutMs} ms: ${r.reason}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  }
+
+  private authenticate(key: string): string | null {
+    const rec = this.storage.keys.verify(key);
+    return rec && rec.role === 'tenant' && rec.tenant ? rec.tenant : null;
+  }
+
+  private isAdmin(key: string): boolean {
+    if (!key) return false;
+    if (this.options.adminKey && key === this.options.adminKey) return true;
+    return this.storage.keys.verify(key)?.role === 'admin';
+  }
+
+  private async loadCatalog(text: string) {
+    const result = await loadCatalogText(this.storage, text, 'admin');
+    if (result.ok) this.refreshCatalog();
+    return result;
+  }
+
+  /**
+   * Adopts the catalog version current in LMDB, if it changed: the main thread's tenant map (for edge
+   * checks), the published version in the control block, and a broadcast so idle workers build now.
+   */
+  refreshCatalog(): void {
+    const version = this.storage.catalog.currentVersion();
+    if (version === null || version === this.catalog.version) return;
+    const snapshot = this.storage.catalog.read(version);
+    if (!snapshot) return;
+    this.catalog = {
+      version,
+      offers: snapshot.offers.length,
+      tenants: new Map(snapshot.tenants.map((t) => [t.id, new Map(t.placements.map((p) => [p.id, p]))])),
+    };
+    this.control.publishCatalog(version);
+    const msg: ControlMessage = { type: 'catalog-changed', version };
+    this.channel.postMessage(msg);
+    this.log.info(`serving catalog version ${version} (${snapshot.offers.length} offers, ${snapshot.tenants.length} tenants)`);
+  }
+
+  private workersServing(): number {
+    let n = 0;
+    for (let i = 0; i < this.options.poolSize; i++) {
+      const w = this.control.worker(i);
+      if (w.state === WORKER_STATE.serving && w.catalogVersion === this.catalog.version && this.catalog.version > 0) n++;
+    }
+    return n;
+  }
+
+  private readiness(): Readiness & Record<string, unknown> {
+    const workers = [];
+    for (let i = 0; i < this.options.poolSize; i++) workers.push(this.control.worker(i));
+    const serving = this.workersServing();
+    let reason = 'ready';
+    if (this.draining) reason = 'shutting down';
+    else if (this.catalog.version === 0) reason = 'no catalog loaded';
+    else if (serving < this.options.poolSize) reason = `${serving} of ${this.options.poolSize} workers serve catalog version ${this.catalog.version}`;
+    return { ready: reason === 'ready', reason, catalogVersion: this.catalog.version, modelVersion: this.modelVersion, workers };
+  }
+
+  private info(): unknown {
+    return {
+      name: 'txrank',
+      version: packageVersion(),
+      protocolVersion: PROTOCOL_VERSION,
+      featureSpecVersion: FEATURE_SPEC_VERSION,
+      model: { version: this.modelVersion },
+      catalog: { version: this.catalog.version, offers: this.catalog.offers, tenants: this.catalog.tenants.size },
+      pool: {
+        size: this.options.poolSize,
+        threads: this.pool.threads,
+        concurrentTasksPerWorker: this.options.concurrentTasksPerWorker,
+        maxBatch: this.options.maxBatch,
+        maxInFlight: this.options.maxInFlight,
+        inFlight: this.pool.inFlight,
+        queued: this.pool.queued,
+        utilization: this.pool.utilization,
+        workers: Array.from({ length: this.options.poolSize }, (_, i) => this.control.worker(i)),
+      },
+      connections: this.socket.sockets.size,
+      uwsNative: uwsIsNative(),
+    };
+  }
+
+  /** Graceful shutdown; idempotent (every call returns the same promise). */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.draining = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.listenSocket) {
+      uWS.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = null;
+    }
+    // In-flight requests finish (or fail with shutting_down) before sockets close, so every request that
+    // was accepted gets an answer.
+    await this.pool.close(this.options.drainTimeoutMs);
+    this.socket.closeAll();
+    this.channel.close();
+    await this.storage.close();
+  }
+}

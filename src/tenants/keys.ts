@@ -1,0 +1,147 @@
+/**
+ * API keys. A key is shown in plaintext exactly once, when minted; LMDB holds only its sha256, so a copied
+ * data directory or backup cannot be replayed against the server. Verification is one hash and one LMDB get,
+ * synchronous, cheap enough for every WebSocket upgrade.
+ *
+ * The store lives in the catalog's LMDB environment (named DB "keys") so the server, the CLI and the admin
+ * endpoint see one set of keys: a key minted or revoked by `txrank keys` in another process takes effect in
+ * the running server without a restart.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Database, RootDatabase } from 'lmdb';
+import { TxrankError } from '../errors/codes.js';
+
+export type KeyRole = 'tenant' | 'admin';
+
+export interface KeyRecord {
+  /** The tenant this key acts for; null for admin keys, which act for none and may administer all. */
+  tenant: string | null;
+  role: KeyRole;
+  label: string;
+  /** ms since the epoch. */
+  createdAt: number;
+}
+
+export interface KeyListing extends KeyRecord {
+  /** sha256 hex of the plaintext. Safe to show: it cannot be turned back into the key. */
+  hash: string;
+}
+
+export const KEY_PREFIX = 'txr_';
+/** 32 random bytes as unpadded base64url. */
+const KEY_RE = /^txr_[A-Za-z0-9_-]{43}$/;
+/** Label of the keys the embedded default mints at every start; see mintDevelopmentKeys. */
+export const DEV_KEY_LABEL = 'dev';
+/** A shorter prefix could match several keys by accident and revoke more than meant. */
+export const MIN_REVOKE_PREFIX = 8;
+const MAX_LABEL_CHARS = 128;
+
+export function hashKey(plaintext: string): string {
+  return createHash('sha256').update(plaintext, 'utf8').digest('hex');
+}
+
+export function generateKey(): string {
+  return KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export class KeyStore {
+  readonly #root: RootDatabase;
+  readonly #db: Database<KeyRecord, string>;
+  readonly #readOnly: boolean;
+
+  /** Built by openStorage; the named DB must already exist (the read-write open creates it). */
+  constructor(root: RootDatabase, db: Database<KeyRecord, string>, readOnly: boolean) {
+    this.#root = root;
+    this.#db = db;
+    this.#readOnly = readOnly;
+  }
+
+  /** Mints a key and returns its plaintext; the only time the plaintext exists outside the caller. */
+  async mint(role: KeyRole, tenant: string | null, label: string): Promise<string> {
+    this.#writable();
+    const record = makeRecord(role, tenant, label);
+    const plaintext = generateKey();
+    await this.#db.put(hashKey(plaintext), record);
+    return plaintext;
+  }
+
+  /** The key's record, or null when it is unknown, revoked or malformed. Synchronous and constant-work. */
+  verify(plaintext: string): KeyRecord | null {
+    // A malformed string never reaches the hash: no work for garbage, and nothing odd is looked up.
+    if (!KEY_RE.test(plaintext)) return null;
+    // A key revoked by another process (the CLI) must stop working now, not at this thread's next event
+    // turn, when lmdb-js would otherwise renew its cached read snapshot.
+    this.#root.resetReadTxn();
+    return this.#db.get(hashKey(plaintext)) ?? null;
+  }
+
+  /**
+   * Revokes every key whose label equals `labelOrHashPrefix`, and every key whose hash starts with it when it
+   * is at least MIN_REVOKE_PREFIX lower-case hex digits. Returns how many keys were revoked.
+   */
+  async revoke(labelOrHashPrefix: string): Promise<number> {
+    this.#writable();
+    const arg = labelOrHashPrefix;
+    const byPrefix = arg.length >= MIN_REVOKE_PREFIX && /^[0-9a-f]+$/.test(arg);
+    // Read and delete in one write transaction, so a key minted concurrently by another process is either
+    // seen and judged, or not touched.
+    return this.#root.transaction(() => {
+      // Collected first: deleting under a live cursor would move it.
+      const doomed: string[] = [];
+      for (const { key, value } of this.#db.getRange({})) {
+        if (value.label === arg || (byPrefix && key.startsWith(arg))) doomed.push(key);
+      }
+      for (const key of doomed) this.#db.removeSync(key);
+      return doomed.length;
+    });
+  }
+
+  /** Every key's record and hash, ordered by creation time. Never a plaintext: there is none to show. */
+  list(): KeyListing[] {
+    this.#root.resetReadTxn();
+    const out: KeyListing[] = [];
+    for (const { key, value } of this.#db.getRange({})) out.push({ hash: key, ...value });
+    return out.sort((a, b) => a.createdAt - b.createdAt || (a.hash < b.hash ? -1 : 1));
+  }
+
+  /**
+   * Revokes all previous development keys and mints one per tenant plus one admin key, in one transaction:
+   * there is no moment when the old printed keys are gone and the new ones not yet valid, and an old printed
+   * key never outlives the start that printed its successor.
+   */
+  async mintDevelopmentKeys(
+    tenants: readonly string[],
+  ): Promise<{ tenantKeys: Record<string, string>; adminKey: string }> {
+    this.#writable();
+    const tenantKeys: Record<string, string> = {};
+    const adminKey = generateKey();
+    const records: [string, KeyRecord][] = [[hashKey(adminKey), makeRecord('admin', null, DEV_KEY_LABEL)]];
+    for (const tenant of tenants) {
+      const key = generateKey();
+      tenantKeys[tenant] = key;
+      records.push([hashKey(key), makeRecord('tenant', tenant, DEV_KEY_LABEL)]);
+    }
+    await this.#root.transaction(() => {
+      const doomed: string[] = [];
+      for (const { key, value } of this.#db.getRange({})) if (value.label === DEV_KEY_LABEL) doomed.push(key);
+      for (const key of doomed) this.#db.removeSync(key);
+      for (const [hash, record] of records) this.#db.putSync(hash, record);
+    });
+    return { tenantKeys, adminKey };
+  }
+
+  #writable(): void {
+    if (this.#readOnly) throw new TxrankError('internal', 'the key store was opened read-only');
+  }
+}
+
+function makeRecord(role: KeyRole, tenant: string | null, label: string): KeyRecord {
+  if (role === 'admin' && tenant !== null) throw new TxrankError('bad_request', 'an admin key has no tenant');
+  if (role === 'tenant' && (tenant === null || tenant.length === 0 || tenant.length > 128)) {
+    throw new TxrankError('bad_request', 'a tenant key needs a tenant id of 1..128 characters');
+  }
+  if (label.length === 0 || label.length > MAX_LABEL_CHARS) {
+    throw new TxrankError('bad_request', `a key label must be 1..${MAX_LABEL_CHARS} characters`);
+  }
+  return { tenant, role, label, createdAt: Date.now() };
+}

@@ -1,0 +1,102 @@
+/**
+ * A worker's serving view of one (model, catalog version): per tenant, its offers (a contiguous block of the
+ * catalog, sorted by offer id), the eligibility columns and the scorer with the offer side baked in.
+ *
+ * Built once per version, off the request path where possible (see worker.ts), and immutable afterwards: a
+ * task takes the view current at its start and uses it to the end, so a swap never changes a decision half
+ * way. The view counts the tasks using it and releases its ONNX sessions only when it is both retired and
+ * unused.
+ */
+import type { CatalogSnapshot, Offer, Placement, Tenant } from '../../src/catalog/types.js';
+import { offerMatrix } from '../../src/features/offer.js';
+import type { LoadedModel } from '../../src/model/model-dir.js';
+import { Scorer, computeOfferSide } from '../../src/model/scorer.js';
+import { bidScale } from '../../src/ranking/bid-scale.js';
+import type { EligibilityColumns } from '../../src/ranking/top-k.js';
+
+export interface TenantView {
+  tenant: Tenant;
+  placements: Map<string, Placement>;
+  offers: Offer[];
+  eligibility: EligibilityColumns;
+  scorer: Scorer;
+}
+
+export class CatalogView {
+  private users = 0;
+  private retired = false;
+  private released = false;
+
+  private constructor(
+    readonly catalogVersion: number,
+    readonly modelVersion: string,
+    readonly tenants: Map<string, TenantView>,
+  ) {}
+
+  static async build(snapshot: CatalogSnapshot, model: LoadedModel): Promise<CatalogView> {
+    const byTenant = new Map<string, Offer[]>();
+    for (const t of snapshot.tenants) byTenant.set(t.id, []);
+    // The loader sorts offers by (tenant, id); grouping keeps that order inside each tenant.
+    for (const o of snapshot.offers) byTenant.get(o.tenant)?.push(o);
+    const tenants = new Map<string, TenantView>();
+    try {
+      for (const tenant of snapshot.tenants) {
+        const offers = byTenant.get(tenant.id) ?? [];
+        const n = offers.length;
+        const { emb, bias } = await computeOfferSide(model, offerMatrix(offers, tenant.currency), n);
+        const scale = new Float32Array(n);
+        const eligibility: EligibilityColumns = {
+          active: new Uint8Array(n),
+          start: new Float64Array(n),
+          end: new Float64Array(n),
+        };
+        for (let i = 0; i < n; i++) {
+          const o = offers[i];
+          scale[i] = bidScale(o.bid);
+          eligibility.active[i] = o.status === 'active' ? 1 : 0;
+          eligibility.start[i] = o.start;
+          eligibility.end[i] = o.end;
+        }
+        const scorer = await Scorer.create(model, emb, bias, scale, n);
+        tenants.set(tenant.id, {
+          tenant,
+          placements: new Map(tenant.placements.map((p) => [p.id, p])),
+          offers,
+          eligibility,
+          scorer,
+        });
+      }
+    } catch (err) {
+      await Promise.all([...tenants.values()].map((t) => t.scorer.release()));
+      throw err;
+    }
+    return new CatalogView(snapshot.version, model.manifest.version, tenants);
+  }
+
+  get offerCount(): number {
+    let n = 0;
+    for (const t of this.tenants.values()) n += t.offers.length;
+    return n;
+  }
+
+  acquire(): void {
+    this.users++;
+  }
+
+  async releaseUse(): Promise<void> {
+    this.users--;
+    if (this.retired && this.users === 0) await this.releaseSessions();
+  }
+
+  /** No new task will take this view; its sessions go once the last task using it ends. */
+  async retire(): Promise<void> {
+    this.retired = true;
+    if (this.users === 0) await this.releaseSessions();
+  }
+
+  private async releaseSessions(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await Promise.all([...this.tenants.values()].map((t) => t.scorer.release()));
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Runs one batch of decisions against one catalog view: group by tenant, one scorer call per group (the
+ * transaction tower and the offer interaction for every offer of the tenant, in one ONNX Runtime run), then
+ * top-k and encode per request. Every job gets exactly one result, whatever happens to the others.
+ */
+import { randomUUID } from 'node:crypto';
+import { toWireError } from '../../src/errors/codes.js';
+import { TXN_DIM } from '../../src/features/spec.js';
+import type { DecideJob, JobResult, WorkerTask } from '../../src/pool/messages.js';
+import { encodeMessage } from '../../src/protocol/codec.js';
+import { LIMITS, PROTOCOL_VERSION, type DecisionAnswer, type RankedOffer } from '../../src/protocol/messages.js';
+import { topK } from '../../src/ranking/top-k.js';
+import { nowMs } from '../../src/observability/clock.js';
+import type { CatalogView, TenantView } from './catalog-view.js';
+
+// Top-k scratch: reused across jobs; safe because a job's top-k runs synchronously start to finish.
+const picked = new Int32Array(LIMITS.maxK);
+const pickedEv = new Float64Array(LIMITS.maxK);
+
+export async function decideBatch(view: CatalogView, task: WorkerTask): Promise<JobResult[]> {
+  const results: JobResult[] = [];
+  const groups = new Map<string, DecideJob[]>();
+  const start = nowMs();
+  for (const job of task.jobs) {
+    if (start > job.deadline) {
+      results.push(failure(job, 'deadline_exceeded', `not started within its deadline (${Math.round(job.deadline - job.receivedAt)} ms)`));
+      continue;
+    }
+    const group = groups.get(job.tenant);
+    if (group) group.push(job);
+    else groups.set(job.tenant, [job]);
+  }
+  for (const [tenantId, jobs] of groups) {
+    const tenant = view.tenants.get(tenantId);
+    if (!tenant) {
+      // The main thread checked the tenant against its catalog; this worker may serve a newer one already.
+      for (const job of jobs) results.push(failure(job, 'unknown_tenant', `tenant ${tenantId} is not in catalog version ${view.catalogVersion}`));
+      continue;
+    }
+    try {
+      await decideGroup(view, tenant, jobs, task.features, results);
+    } catch (err) {
+      const e = toWireError(err);
+      for (const job of jobs) if (!results.some((r) => r.seq === job.seq)) results.push({ seq: job.seq, ok: false, error: e });
+    }
+  }
+  return results;
+}
+
+async function decideGroup(view: CatalogView, tv: TenantView, jobs: DecideJob[], features: Float32Array, results: JobResult[]): Promise<void> {
+  const b = jobs.length;
+  // A fresh matrix per group: the scorer's run is deferred (setImmediate), so a shared buffer could be
+  // rewritten by an interleaved task before ONNX Runtime reads it.
+  const txn = new Float32Array(b * TXN_DIM);
+  for (let r = 0; r < b; r++) txn.set(features.subarray(jobs[r].row * TXN_DIM, (jobs[r].row + 1) * TXN_DIM), r * TXN_DIM);
+  const n = tv.scorer.n;
+  const { p, ev } = n > 0 ? await tv.scorer.score(txn, b) : { p: new Float32Array(0), ev: new Float32Array(0) };
+  const now = Date.now();
+  for (let r = 0; r < b; r++) {
+    const job = jobs[r];
+    const found = n > 0 ? topK(ev, r * n, n, tv.eligibility, now, job.k, picked, pickedEv) : 0;
+    const offers: RankedOffer[] = new Array(found);
+    for (let j = 0; j < found; j++) {
+      const i = picked[j];
+      const o = tv.offers[i];
+      offers[j] = {
+        offer_id: o.id,
+        campaign_id: o.campaign,
+        advertiser_id: o.advertiser,
+        p: p[r * n + i],
+        ev: pickedEv[j],
+        position: j + 1,
+        creative: o.creative,
+      };
+    }
+    const answer: DecisionAnswer = {
+      v: PROTOCOL_VERSION,
+      type: 'decision',
+      id: job.requestId,
+      decision_id: randomUUID(),
+      offers,
+      model_version: view.modelVersion,
+      catalog_version: view.catalogVersion,
+      server_us: 0,
+    };
+    answer.server_us = Math.round((nowMs() - job.receivedAt) * 1000);
+    results.push({ seq: job.seq, ok: true, frame: encodeMessage(answer), catalogVersion: view.catalogVersion });
+  }
+}
+
+function failure(job: DecideJob, code: 'deadline_exceeded' | 'unknown_tenant', message: string): JobResult {
+  return { seq: job.seq, ok: false, error: { code, message } };
+}
