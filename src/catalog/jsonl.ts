@@ -8,7 +8,6 @@
 import type { ValueError } from '@sinclair/typebox/errors';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import type { Offer, Placement, Tenant } from './types.js';
-import type { Creative } from '../protocol/messages.js';
 import { isSupportedCurrency, USD_PER_UNIT } from '../features/currency.js';
 import {
   CATALOG_LIMITS,
@@ -31,6 +30,8 @@ export interface CatalogIssue {
 export type ParseResult =
   | { ok: true; tenants: Tenant[]; offers: Offer[] }
   | { ok: false; errors: CatalogIssue[] };
+
+const NO_FIELDS: ReadonlySet<string> = new Set();
 
 const YEAR_MS = 365.25 * 24 * 3600 * 1000;
 /**
@@ -109,24 +110,22 @@ function describe(err: ValueError): string {
 /**
  * One issue per distinct field: TypeBox can report several failures at one path (length and pattern), and
  * after a required field is missing it also reports the missing value's type; the first says it all.
+ * Returns the top-level fields that failed, so the record-level checks below skip them.
  */
-function schemaIssues(line: number, errors: Iterable<ValueError>, out: CatalogIssue[]): void {
+function schemaIssues(line: number, errors: Iterable<ValueError>, out: CatalogIssue[]): Set<string> {
   const seen = new Set<string>();
+  const bad = new Set<string>();
   for (const err of errors) {
     const field = pointerToField(err.path);
+    bad.add(field.split(/[.[]/, 1)[0]);
     if (seen.has(field)) continue;
     seen.add(field);
     out.push({ line, field, message: describe(err) });
   }
+  return bad;
 }
 
-function timeValue(
-  value: string | number,
-  field: string,
-  line: number,
-  now: number,
-  issues: CatalogIssue[],
-): number | null {
+function timeValue(value: unknown, field: string, line: number, now: number, issues: CatalogIssue[]): number | null {
   let ms: number | null;
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) {
@@ -134,7 +133,7 @@ function timeValue(
       return null;
     }
     ms = value;
-  } else {
+  } else if (typeof value === 'string') {
     ms = parseIsoTime(value);
     if (ms === null) {
       issues.push({
@@ -144,7 +143,7 @@ function timeValue(
       });
       return null;
     }
-  }
+  } else return null;
   if (ms < MIN_TIME_MS || ms > now + MAX_FUTURE_MS) {
     issues.push({
       line,
@@ -156,9 +155,13 @@ function timeValue(
   return ms;
 }
 
-function toTenant(rec: TenantRecord, line: number, issues: CatalogIssue[]): Tenant | null {
+/**
+ * The checks a schema cannot express. They run even when the schema already failed, on every field the
+ * schema did not reject, so one pass over a broken feed reports all of its problems.
+ */
+function tenantChecks(rec: Record<string, unknown>, bad: ReadonlySet<string>, line: number, issues: CatalogIssue[]): boolean {
   let ok = true;
-  if (!isSupportedCurrency(rec.currency)) {
+  if (!bad.has('currency') && typeof rec.currency === 'string' && !isSupportedCurrency(rec.currency)) {
     issues.push({
       line,
       field: 'currency',
@@ -166,38 +169,56 @@ function toTenant(rec: TenantRecord, line: number, issues: CatalogIssue[]): Tena
     });
     ok = false;
   }
-  const seen = new Map<string, number>();
-  const placements: Placement[] = [];
-  rec.placements.forEach((p, i) => {
-    const first = seen.get(p.id);
-    if (first !== undefined) {
-      issues.push({ line, field: `placements[${i}].id`, message: `duplicate placement id (also placements[${first}])` });
-      ok = false;
-    } else seen.set(p.id, i);
-    placements.push({ id: p.id, name: p.name, slots: p.slots });
-  });
-  return ok ? { id: rec.id, name: rec.name, currency: rec.currency, placements } : null;
+  if (Array.isArray(rec.placements)) {
+    const seen = new Map<string, number>();
+    rec.placements.forEach((p: unknown, i) => {
+      const id: unknown = typeof p === 'object' && p !== null ? (p as { id?: unknown }).id : undefined;
+      if (typeof id !== 'string') return;
+      const first = seen.get(id);
+      if (first !== undefined) {
+        issues.push({ line, field: `placements[${i}].id`, message: `duplicate placement id (also placements[${first}])` });
+        ok = false;
+      } else seen.set(id, i);
+    });
+  }
+  return ok;
 }
 
-function toOffer(rec: OfferRecord, line: number, now: number, issues: CatalogIssue[]): Offer | null {
+function offerChecks(
+  rec: Record<string, unknown>,
+  bad: ReadonlySet<string>,
+  line: number,
+  now: number,
+  issues: CatalogIssue[],
+): { start: number; end: number } | null {
   let ok = true;
-  const creativeBytes = Buffer.byteLength(JSON.stringify(rec.creative), 'utf8');
-  if (creativeBytes > CATALOG_LIMITS.maxCreativeBytes) {
-    issues.push({
-      line,
-      field: 'creative',
-      message: `is ${creativeBytes} bytes as JSON; at most ${CATALOG_LIMITS.maxCreativeBytes}`,
-    });
-    ok = false;
+  if (!bad.has('creative')) {
+    const creativeBytes = Buffer.byteLength(JSON.stringify(rec.creative), 'utf8');
+    if (creativeBytes > CATALOG_LIMITS.maxCreativeBytes) {
+      issues.push({
+        line,
+        field: 'creative',
+        message: `is ${creativeBytes} bytes as JSON; at most ${CATALOG_LIMITS.maxCreativeBytes}`,
+      });
+      ok = false;
+    }
   }
-  const start = timeValue(rec.start, 'start', line, now, issues);
-  const end = timeValue(rec.end, 'end', line, now, issues);
-  if (start === null || end === null) ok = false;
-  else if (end <= start) {
+  const start = bad.has('start') ? null : timeValue(rec.start, 'start', line, now, issues);
+  const end = bad.has('end') ? null : timeValue(rec.end, 'end', line, now, issues);
+  if (start === null || end === null) return null;
+  if (end <= start) {
     issues.push({ line, field: 'end', message: 'must be after start' });
-    ok = false;
+    return null;
   }
-  if (!ok || start === null || end === null) return null;
+  return ok ? { start, end } : null;
+}
+
+function toTenant(rec: TenantRecord): Tenant {
+  const placements: Placement[] = rec.placements.map((p) => ({ id: p.id, name: p.name, slots: p.slots }));
+  return { id: rec.id, name: rec.name, currency: rec.currency, placements };
+}
+
+function toOffer(rec: OfferRecord, start: number, end: number): Offer {
   // Built field by field so no unknown key and no `kind` rides along into LMDB, and `price` is absent rather
   // than undefined when the file omits it.
   const offer: Offer = {
@@ -207,7 +228,7 @@ function toOffer(rec: OfferRecord, line: number, now: number, issues: CatalogIss
     campaign: rec.campaign,
     category: rec.category,
     title: rec.title,
-    creative: rec.creative as Creative,
+    creative: rec.creative,
     bid: { type: rec.bid.type, amount: rec.bid.amount },
     status: rec.status,
     start,
@@ -266,40 +287,42 @@ export function parseCatalogJsonl(text: string, now: number = Date.now()): Parse
       issues.push({ line, field: '', message: 'record must be a JSON object' });
       continue;
     }
-    const kind: unknown = (value as { kind?: unknown }).kind;
+    const rec = value as Record<string, unknown>;
+    const kind = rec.kind;
     if (kind === 'tenant') {
       tenantRecords++;
-      if (!TenantCheck.Check(value)) {
-        schemaIssues(line, TenantCheck.Errors(value), issues);
-        continue;
+      const valid = TenantCheck.Check(rec);
+      const bad = valid ? NO_FIELDS : schemaIssues(line, TenantCheck.Errors(rec), issues);
+      let ok = valid;
+      if (!bad.has('id') && typeof rec.id === 'string') {
+        const first = tenantLine.get(rec.id);
+        if (first !== undefined) {
+          issues.push({ line, field: 'id', message: `duplicate tenant id (first defined on line ${first})` });
+          ok = false;
+        } else tenantLine.set(rec.id, line);
       }
-      const first = tenantLine.get(value.id);
-      if (first !== undefined) {
-        issues.push({ line, field: 'id', message: `duplicate tenant id (first defined on line ${first})` });
-        continue;
-      }
-      tenantLine.set(value.id, line);
-      const tenant = toTenant(value, line, issues);
-      if (tenant !== null) tenants.push(tenant);
+      if (!tenantChecks(rec, bad, line, issues)) ok = false;
+      if (valid && ok) tenants.push(toTenant(rec));
     } else if (kind === 'offer') {
       offerRecords++;
       if (offerRecords > CATALOG_LIMITS.maxOffers) {
         tooManyOffers = true;
         continue;
       }
-      if (!OfferCheck.Check(value)) {
-        schemaIssues(line, OfferCheck.Errors(value), issues);
-        continue;
+      const valid = OfferCheck.Check(rec);
+      const bad = valid ? NO_FIELDS : schemaIssues(line, OfferCheck.Errors(rec), issues);
+      let ok = valid;
+      if (!bad.has('id') && typeof rec.id === 'string') {
+        const first = offerLine.get(rec.id);
+        if (first !== undefined) {
+          issues.push({ line, field: 'id', message: `duplicate offer id (first defined on line ${first})` });
+          ok = false;
+        } else offerLine.set(rec.id, line);
       }
-      const first = offerLine.get(value.id);
-      if (first !== undefined) {
-        issues.push({ line, field: 'id', message: `duplicate offer id (first defined on line ${first})` });
-        continue;
-      }
-      offerLine.set(value.id, line);
-      tenantRefs.push({ line, tenant: value.tenant });
-      const offer = toOffer(value, line, now, issues);
-      if (offer !== null) offers.push(offer);
+      if (!bad.has('tenant') && typeof rec.tenant === 'string') tenantRefs.push({ line, tenant: rec.tenant });
+      const flight = offerChecks(rec, bad, line, now, issues);
+      if (flight === null) ok = false;
+      if (valid && ok && flight !== null) offers.push(toOffer(rec, flight.start, flight.end));
     } else {
       issues.push({
         line,

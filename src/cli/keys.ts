@@ -1,0 +1,121 @@
+/**
+ * `txrank keys`: mint, list and revoke API keys in the LMDB environment. Works while the server runs: the
+ * server verifies against the same LMDB DB, so a minted key works and a revoked one stops working at once.
+ */
+import { parseArgs } from 'node:util';
+import { openStorage } from '../catalog/store.js';
+import { MIN_REVOKE_PREFIX } from '../tenants/keys.js';
+import { UsageError, dataDir, isMain, processIo, type CliIo } from './catalog.js';
+
+export const KEYS_USAGE = `usage:
+  keys mint (--tenant <id> | --admin) [--label <text>] [--data <dir>]
+                                   mint a key; its plaintext is printed once and never stored
+  keys list [--data <dir>]         list keys (hash prefix, role, tenant, label, created)
+  keys revoke <label|hash-prefix> [--data <dir>]
+                                   revoke by exact label, or by a hash prefix of at least ${MIN_REVOKE_PREFIX} hex digits
+The data directory defaults to $TXRANK_DATA_DIR, else ./data.`;
+
+export async function runKeysCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        data: { type: 'string' },
+        tenant: { type: 'string' },
+        admin: { type: 'boolean' },
+        label: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    io.err(`keys: ${err instanceof Error ? err.message : String(err)}\n${KEYS_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help === true || command === 'help') {
+    io.out(KEYS_USAGE);
+    return 0;
+  }
+  try {
+    switch (command) {
+      case 'mint': {
+        if (rest.length !== 0) throw new UsageError('keys mint takes no positional arguments');
+        const admin = values.admin === true;
+        if (admin === (values.tenant !== undefined)) throw new UsageError('give exactly one of --tenant <id> or --admin');
+        const storage = openStorage(dataDir(values.data, io.env));
+        try {
+          const tenant = values.tenant ?? null;
+          if (tenant !== null) {
+            const snapshot = storage.catalog.readCurrent();
+            if (snapshot !== null && !snapshot.tenants.some((t) => t.id === tenant)) {
+              io.err(`keys: warning: tenant "${tenant}" is not in the serving catalog (v${snapshot.version}); the key works once it is`);
+            }
+          }
+          const label = values.label ?? (admin ? 'admin' : `tenant:${tenant ?? ''}`);
+          const key = await storage.keys.mint(admin ? 'admin' : 'tenant', tenant, label);
+          io.out(key);
+          io.err(`keys: minted ${admin ? 'an admin' : `a tenant "${tenant ?? ''}"`} key labelled "${label}"; it is shown only this once`);
+          return 0;
+        } finally {
+          await storage.close();
+        }
+      }
+      case 'list': {
+        if (rest.length !== 0) throw new UsageError('keys list takes no positional arguments');
+        const storage = openStorage(dataDir(values.data, io.env));
+        try {
+          const keys = storage.keys.list();
+          if (keys.length === 0) io.out('no keys');
+          for (const k of keys) {
+            io.out(`${k.hash.slice(0, 12)}  ${k.role.padEnd(6)}  ${(k.tenant ?? '-').padEnd(16)}  ${new Date(k.createdAt).toISOString()}  ${k.label}`);
+          }
+          return 0;
+        } finally {
+          await storage.close();
+        }
+      }
+      case 'revoke': {
+        if (rest.length !== 1) throw new UsageError('keys revoke takes exactly one label or hash prefix');
+        const storage = openStorage(dataDir(values.data, io.env));
+        try {
+          const n = await storage.keys.revoke(rest[0]);
+          if (n === 0) {
+            io.err(`keys: no key has label "${rest[0]}" or a hash starting with it`);
+            return 1;
+          }
+          io.out(`revoked ${n} key(s)`);
+          return 0;
+        } finally {
+          await storage.close();
+        }
+      }
+      case undefined:
+        throw new UsageError('missing command');
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`keys: ${err.message}\n${KEYS_USAGE}`);
+      return 2;
+    }
+    io.err(`keys: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+if (isMain(import.meta.url)) {
+  runKeysCli(process.argv.slice(2), processIo).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`keys: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    },
+  );
+}
