@@ -126,7 +126,7 @@ describe('model directory', () => {
     await writeModelDir(dir, w, META);
     const file = path.join(dir, 'offer_tower.onnx');
     const bytes = await readFile(file);
-    bytes[bytes.length - 3] ^= 0x01; // inside the last initializer's float data: still a loadable model
+    bytes[bytes.length - 3] ^= 0x01; // one flipped bit, same size
     await writeFile(file, bytes);
     await expect(readModelDir(dir)).rejects.toThrow(/offer_tower\.onnx has sha256 [0-9a-f]{64}, the manifest says/);
   });

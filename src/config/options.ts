@@ -140,7 +140,7 @@ export function resolveOptions(overrides: Partial<Record<keyof Options, unknown>
   const out = defaultOptions() as Record<keyof Options, unknown>;
   const known = new Set(OPTION_KEYS.map(envName));
   for (const name of Object.keys(env)) {
-    if (name.startsWith('TXRANK_') && !known.has(name) && !EXTRA_ENV.has(name)) {
+    if (name.startsWith('TXRANK_') && !known.has(name)) {
       throw new TxrankError('bad_request', `unknown environment variable ${name}; known: ${[...known].join(', ')}`);
     }
   }
@@ -156,9 +156,6 @@ export function resolveOptions(overrides: Partial<Record<keyof Options, unknown>
   }
   return out as Options;
 }
-
-/** TXRANK_* variables read by other commands (the catalog and key CLIs), not server options. */
-const EXTRA_ENV = new Set(['TXRANK_DATA_DIR_CLI', 'TXRANK_LOG_LEVEL']);
 
 /** The options table of the README, generated from OPTION_SPECS. */
 export function optionsMarkdown(): string {

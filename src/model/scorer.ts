@@ -89,7 +89,7 @@ export class Scorer {
 
   /**
    * Bakes emb [n, d], bias [n] and bidScale [n] into a scorer graph and opens a session on it
-   * (about 1–3 ms for 10k offers; do it off the request path). n = 0 opens no session.
+   * (5–20 ms for 10k offers on this machine: do it off the request path). n = 0 opens no session.
    */
   static async create(
     model: LoadedModel,
