@@ -21,7 +21,8 @@ import { readModelDir } from './model/model-dir.js';
 import { InferencePool } from './pool/inference-pool.js';
 import { ControlBlock, WORKER_STATE } from './pool/control-block.js';
 import { CONTROL_CHANNEL, type ControlMessage } from './pool/messages.js';
-import { inferenceWorkerPath } from './pool/worker-path.js';
+import { workerPath } from './pool/worker-path.js';
+import { loadCatalogInThread } from './catalog/load-in-thread.js';
 import { DecisionSocket, DECIDE_PATH } from './front/decision-socket.js';
 import { attachRoutes, type Readiness } from './front/routes.js';
 import { uwsIsNative } from './front/native-check.js';
@@ -96,7 +97,7 @@ export class TxrankServer {
       workersServing: () => this.workersServing(),
     });
     this.pool = new InferencePool(
-      inferenceWorkerPath(),
+      workerPath('inference'),
       { dataDir: options.dataDir, modelDir: options.modelDir, control: this.control.buffer, poolSize: options.poolSize },
       options,
       (err) => log.warn(`inference worker error: ${err.message}`),
@@ -143,8 +144,9 @@ export class TxrankServer {
           if (!loaded.ok) throw new TxrankError('internal', 'the demo catalog failed validation');
           log.info(`seeded the demo catalog as version ${loaded.version}`);
         }
-        const snapshot = storage.catalog.readCurrent();
-        developmentKeys = await mintDevelopmentKeys(storage.keys, snapshot ? snapshot.tenants.map((t) => t.id) : []);
+        const current = storage.catalog.currentVersion();
+        const tenants = current === null ? [] : (storage.catalog.readTenants(current) ?? []);
+        developmentKeys = await mintDevelopmentKeys(storage.keys, tenants.map((t) => t.id));
       }
       server = new TxrankServer(options, storage, model.manifest.version, log);
       server.developmentKeys = developmentKeys;
@@ -201,7 +203,7 @@ export class TxrankServer {
   }
 
   private async loadCatalog(text: string) {
-    const result = await loadCatalogText(this.storage, text, 'admin');
+    const result = await loadCatalogInThread(this.options.dataDir, text, 'admin');
     if (result.ok) this.refreshCatalog();
     return result;
   }
@@ -213,17 +215,19 @@ export class TxrankServer {
   refreshCatalog(): void {
     const version = this.storage.catalog.currentVersion();
     if (version === null || version === this.catalog.version) return;
-    const snapshot = this.storage.catalog.read(version);
-    if (!snapshot) return;
+    // Tenants and counts only: decoding the offers here would stall the event loop on large catalogs.
+    const tenants = this.storage.catalog.readTenants(version);
+    const info = this.storage.catalog.list().find((v) => v.version === version);
+    if (!tenants || !info) return;
     this.catalog = {
       version,
-      offers: snapshot.offers.length,
-      tenants: new Map(snapshot.tenants.map((t) => [t.id, new Map(t.placements.map((p) => [p.id, p]))])),
+      offers: info.offers,
+      tenants: new Map(tenants.map((t) => [t.id, new Map(t.placements.map((p) => [p.id, p]))])),
     };
     this.control.publishCatalog(version);
     const msg: ControlMessage = { type: 'catalog-changed', version };
     this.channel.postMessage(msg);
-    this.log.info(`serving catalog version ${version} (${snapshot.offers.length} offers, ${snapshot.tenants.length} tenants)`);
+    this.log.info(`serving catalog version ${version} (${info.offers} offers, ${tenants.length} tenants)`);
   }
 
   private workersServing(): number {

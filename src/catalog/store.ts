@@ -3,7 +3,7 @@
  *
  * One LMDB environment (a directory) holds named DBs:
  *   catalog_state   "current" -> the serving version, a 4-byte little-endian u32 (read with getBinaryFast)
- *   catalog_index   version -> CatalogVersionInfo (msgpack; what `list()` shows without decoding a catalog)
+ *   catalog_index   version -> IndexEntry (msgpack; what `list()` and `readTenants()` read without decoding the offers)
  *   catalog_bodies  version -> {tenants, offers} as one msgpack value (msgpackr records, see BODY_PACKR)
  *   keys            sha256 hex -> KeyRecord (src/tenants/keys.ts)
  *
@@ -91,6 +91,12 @@ export interface CatalogLoadInput {
   sha256: string;
 }
 
+/** The index entry: the listing plus the tenants, so the main thread can learn tenants and placements of a
+ * new version without decoding its offers (about 1 s for 100k offers, far too long for the event loop). */
+interface IndexEntry extends CatalogVersionInfo {
+  tenantRecords: Tenant[];
+}
+
 interface CatalogBody {
   tenants: Tenant[];
   offers: Offer[];
@@ -129,7 +135,7 @@ function u32(value: number): Buffer {
 export class CatalogStore {
   readonly #root: RootDatabase;
   readonly #state: BinaryDb<string>;
-  readonly #index: Database<CatalogVersionInfo, number>;
+  readonly #index: Database<IndexEntry, number>;
   readonly #bodies: BinaryDb<number>;
   readonly #readOnly: boolean;
   readonly #retain: number;
@@ -140,7 +146,7 @@ export class CatalogStore {
     root: RootDatabase,
     dbs: {
       state: BinaryDb<string>;
-      index: Database<CatalogVersionInfo, number>;
+      index: Database<IndexEntry, number>;
       bodies: BinaryDb<number>;
     },
     readOnly: boolean,
@@ -193,7 +199,14 @@ export class CatalogStore {
 
   /** Retained versions, oldest first. */
   list(): CatalogVersionInfo[] {
-    return this.#withSnapshot((txn) => [...this.#index.getRange({ transaction: txn }).map((e) => e.value)]);
+    return this.#withSnapshot((txn) =>
+      [...this.#index.getRange({ transaction: txn }).map(({ value: { tenantRecords: _tenants, ...info } }) => info)],
+    );
+  }
+
+  /** The tenants (with placements) of a retained version, without decoding its offers; null when gone. */
+  readTenants(version: number): Tenant[] | null {
+    return this.#withSnapshot((txn) => this.#index.get(version, { transaction: txn })?.tenantRecords ?? null);
   }
 
   /**
@@ -218,7 +231,8 @@ export class CatalogStore {
     const bytes = BODY_PACKR.pack(body);
     return this.#root.transaction(() => {
       const version = this.#lastVersion() + 1;
-      const info: CatalogVersionInfo = {
+      const info: IndexEntry = {
+        tenantRecords: input.tenants,
         version,
         loadedAt,
         source: input.source,
@@ -323,12 +337,12 @@ export function openStorage(path: string, opts: StorageOptions = {}): Storage {
     throw readOnly ? notReady(err) : err;
   }
   let state: BinaryDb<string>;
-  let index: Database<CatalogVersionInfo, number>;
+  let index: Database<IndexEntry, number>;
   let bodies: BinaryDb<number>;
   let keys: Database<KeyRecord, string>;
   try {
     state = root.openDB<Buffer | Binary, string>(STORAGE_LAYOUT.dbs.state, { encoding: 'binary' });
-    index = root.openDB<CatalogVersionInfo, number>(STORAGE_LAYOUT.dbs.index, {});
+    index = root.openDB<IndexEntry, number>(STORAGE_LAYOUT.dbs.index, {});
     bodies = root.openDB<Buffer | Binary, number>(STORAGE_LAYOUT.dbs.bodies, { encoding: 'binary' });
     keys = root.openDB<KeyRecord, string>(STORAGE_LAYOUT.dbs.keys, {});
   } catch (err) {

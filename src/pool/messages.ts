@@ -6,9 +6,12 @@
  *   main -> all workers        ControlMessage  (BroadcastChannel CONTROL_CHANNEL; no answer)
  *   worker -> main             shared memory   (see control-block.ts: a counter, not a message, because
  *                                               readiness must be readable without waking anyone)
+ *   main -> catalog loader     CatalogLoaderData (workerData of a one-shot thread; answered by
+ *                                               one CatalogLoaderResult)
  */
 import type { WireError } from '../errors/codes.js';
 import type { RequestId } from '../protocol/messages.js';
+import type { CatalogIssue } from '../catalog/jsonl.js';
 
 /** One validated decision request, as the worker needs it. The transaction arrives as features only. */
 export interface DecideJob {
@@ -47,6 +50,19 @@ export const CONTROL_CHANNEL = 'txrank-control';
 export type ControlMessage =
   /** A new catalog version is current in LMDB: build its view now, while idle, not on the next request. */
   { type: 'catalog-changed'; version: number };
+
+/** workerData of the one-shot catalog loader (workers/catalog-loader). */
+export interface CatalogLoaderData {
+  dataDir: string;
+  text: string;
+  source: string;
+}
+
+/** The catalog loader's one message back. */
+export type CatalogLoaderResult =
+  | { type: 'loaded'; version: number }
+  | { type: 'invalid'; errors: CatalogIssue[] }
+  | { type: 'failed'; error: WireError };
 
 /** What every inference worker receives as piscina workerData. */
 export interface InferenceWorkerData {

@@ -49,22 +49,33 @@ let building: Promise<void> | null = null;
 /** Builds the view of the catalog that is current in LMDB, unless a build is already under way. */
 function refresh(): Promise<void> {
   if (building) return building;
-  building = (async () => {
-    try {
-      const version = storage.catalog.currentVersion();
-      if (version === null || version === current?.catalogVersion) return;
-      const snapshot = storage.catalog.read(version);
-      if (!snapshot) return; // retired between the two reads; the next refresh finds the newer one
-      const view = await CatalogView.build(snapshot, model);
-      const old = current;
-      current = view;
-      control.setWorker(slot, WORKER_STATE.serving, view.catalogVersion, 1);
-      await old?.retire();
-    } finally {
+  // Cleared by a .finally on the outer promise, not inside the async body: a body that returns before its
+  // first await would run its own finally before `building` is even assigned, and leave it set forever.
+  building = build().then(
+    () => {
       building = null;
-    }
-  })();
+      // A version committed while this build ran (its broadcast found the build busy): catch up now rather
+      // than at the next task, so an idle worker becomes ready too.
+      if (storage.catalog.currentVersion() !== (current?.catalogVersion ?? null)) return refresh();
+    },
+    (err: unknown) => {
+      building = null;
+      throw err;
+    },
+  );
   return building;
+}
+
+async function build(): Promise<void> {
+  const version = storage.catalog.currentVersion();
+  if (version === null || version === current?.catalogVersion) return;
+  const snapshot = storage.catalog.read(version);
+  if (!snapshot) return; // retired between the two reads; the next refresh finds the newer one
+  const view = await CatalogView.build(snapshot, model);
+  const old = current;
+  current = view;
+  control.setWorker(slot, WORKER_STATE.serving, view.catalogVersion, 1);
+  await old?.retire();
 }
 
 const channel = new BroadcastChannel(CONTROL_CHANNEL);
@@ -73,7 +84,7 @@ channel.onmessage = (event: unknown) => {
   const msg = (event as { data: ControlMessage }).data;
   switch (msg.type) {
     case 'catalog-changed':
-      if (msg.version !== current?.catalogVersion) refresh().catch(reportBuildFailure);
+            if (msg.version !== current?.catalogVersion) refresh().catch(reportBuildFailure);
       break;
     default: {
       const never: never = msg.type;

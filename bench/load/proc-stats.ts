@@ -1,0 +1,77 @@
+/**
+ * CPU and memory of another process from /proc (Linux): utime + stime of /proc/<pid>/stat (all threads of
+ * the process, in clock ticks) and VmRSS of /proc/<pid>/status. Sampled on an interval during a step so the
+ * report can give the server's CPU (% of one core; 200% = both cores of this machine) and RSS beside
+ * every latency figure.
+ */
+import { readFileSync } from 'node:fs';
+
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLK_TCK = 100;
+
+export interface ProcSample {
+  /** utime + stime, ms of CPU. */
+  cpuMs: number;
+  rssKb: number;
+  atMs: number;
+}
+
+export function readProc(pid: number): ProcSample | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(rest[11]);
+    const stime = Number(rest[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return { cpuMs: ((utime + stime) * 1000) / CLK_TCK, rssKb: m ? Number(m[1]) : 0, atMs: performance.now() };
+  } catch {
+    return null;
+  }
+}
+
+export interface ProcUsage {
+  /** Mean CPU over the window, % of one core. */
+  cpuPercent: number;
+  rssMeanMb: number;
+  rssMaxMb: number;
+}
+
+export class ProcSampler {
+  private first: ProcSample | null = null;
+  private last: ProcSample | null = null;
+  private rss: number[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 250,
+  ) {}
+
+  start(): void {
+    this.first = readProc(this.pid);
+    this.last = this.first;
+    this.rss = this.first ? [this.first.rssKb] : [];
+    this.timer = setInterval(() => {
+      const s = readProc(this.pid);
+      if (!s) return;
+      this.last = s;
+      this.rss.push(s.rssKb);
+    }, this.intervalMs);
+  }
+
+  stop(): ProcUsage | null {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const end = readProc(this.pid) ?? this.last;
+    if (!this.first || !end || end.atMs <= this.first.atMs) return null;
+    if (end !== this.last) this.rss.push(end.rssKb);
+    const wall = end.atMs - this.first.atMs;
+    return {
+      cpuPercent: ((end.cpuMs - this.first.cpuMs) / wall) * 100,
+      rssMeanMb: this.rss.reduce((a, b) => a + b, 0) / this.rss.length / 1024,
+      rssMaxMb: Math.max(...this.rss) / 1024,
+    };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Starting and stopping the servers under test, each in its own process, on 127.0.0.1 only:
+ *   - txrank: dist/src/cli/serve.js over a temp LMDB data dir loaded with the demo catalog (catalog CLI) and a
+ *     tenant key minted by the keys CLI;
+ *   - the naive baseline: dist/bench/baselines/naive-server.js over the same catalog file and key.
+ * A server is ready when GET /readyz answers 200; it is stopped with SIGTERM (SIGKILL after a grace period).
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The demo generator's first retailer: what `catalog demo --tenants 1` produces. */
+export const DEMO_TENANT = 'freshmart';
+export const DEMO_PLACEMENT = 'checkout';
+
+export interface PreparedCatalog {
+  root: string;
+  dataDir: string;
+  catalogFile: string;
+  key: string;
+  tenant: string;
+  offers: number;
+}
+
+export async function prepareCatalog(offers: number, seed = 1): Promise<PreparedCatalog> {
+  const root = await mkdtemp(path.join(os.tmpdir(), `txrank-bench-${offers}-`));
+  const dataDir = path.join(root, 'data');
+  const catalogFile = path.join(root, 'catalog.jsonl');
+  await run(process.execPath, ['dist/src/cli/catalog.js', 'demo', '--offers', String(offers), '--tenants', '1', '--seed', String(seed), '--out', catalogFile]);
+  await run(process.execPath, ['dist/src/cli/catalog.js', 'load', catalogFile, '--data', dataDir]);
+  const { stdout } = await run(process.execPath, ['dist/src/cli/keys.js', 'mint', '--tenant', DEMO_TENANT, '--data', dataDir]);
+  const key = stdout.trim().split('\n').pop() ?? '';
+  if (!key) throw new Error('keys mint printed no key');
+  return { root, dataDir, catalogFile, key, tenant: DEMO_TENANT, offers };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function getStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(1000, () => {
+      req.destroy();
+      resolve(0);
+    });
+  });
+}
+
+export interface RunningServer {
+  name: string;
+  pid: number;
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  /** Last lines of its output, for error reports. */
+  log(): string;
+}
+
+async function startProcess(name: string, args: string[], port: number, readyTimeoutMs: number): Promise<RunningServer> {
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  const lines: string[] = [];
+  const keep = (b: Buffer): void => {
+    lines.push(...b.toString().split('\n').filter((l) => l));
+    if (lines.length > 50) lines.splice(0, lines.length - 50);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 8000);
+    await gone;
+    clearTimeout(t);
+  };
+  const until = Date.now() + readyTimeoutMs;
+  while ((await getStatus(`http://127.0.0.1:${port}/readyz`)) !== 200) {
+    if (exited) throw new Error(`${name} exited before it was ready:\n${lines.join('\n')}`);
+    if (Date.now() > until) {
+      await stop();
+      throw new Error(`${name} not ready after ${readyTimeoutMs} ms:\n${lines.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { name, pid: child.pid as number, port, url: `ws://127.0.0.1:${port}/v1/ws`, stop, log: () => lines.join('\n') };
+}
+
+export async function startTxrank(cat: PreparedCatalog, serverArgs: string[] = []): Promise<RunningServer> {
+  const port = await freePort();
+  const args = ['dist/src/cli/serve.js', '--host', '127.0.0.1', '--port', String(port), '--data-dir', cat.dataDir, '--demo', 'false', ...serverArgs];
+  return startProcess('txrank', args, port, 60_000);
+}
+
+export async function startBaseline(cat: PreparedCatalog): Promise<RunningServer> {
+  const port = await freePort();
+  const args = ['dist/bench/baselines/naive-server.js', '--port', String(port), '--catalog', cat.catalogFile, '--key', cat.key, '--tenant', cat.tenant];
+  return startProcess('baseline', args, port, 60_000);
+}
+
+export async function removeCatalog(cat: PreparedCatalog): Promise<void> {
+  await rm(cat.root, { recursive: true, force: true });
+}
