@@ -83,7 +83,7 @@ async function scenario(offers: number) {
 
   const edge = await measure(ITERS, () => {
     const r = parseInbound(frames[i++ % frames.length], 65536);
-    if (!r.ok) throw new Error(r.message);
+    if (!r.ok || r.msg.type !== 'decide') throw new Error(r.ok ? 'not a decide' : r.message);
     const f = new Float32Array(TXN_DIM);
     transactionFeatures(r.msg.txn, f);
   });

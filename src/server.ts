@@ -85,6 +85,7 @@ export class TxrankServer {
     private readonly log: Logger,
   ) {
     this.control = ControlBlock.create(options.poolSize);
+    this.control.publishModelGeneration(1);
     this.metrics = new Metrics({
       queueDepth: () => this.pool.queued,
       inFlight: () => this.pool.inFlight,
@@ -98,7 +99,7 @@ export class TxrankServer {
     });
     this.pool = new InferencePool(
       workerPath('inference'),
-      { dataDir: options.dataDir, modelDir: options.modelDir, control: this.control.buffer, poolSize: options.poolSize },
+      { dataDir: options.dataDir, modelDir: options.modelDir, modelGeneration: 1, control: this.control.buffer, poolSize: options.poolSize },
       options,
       (err) => log.warn(`inference worker error: ${err.message}`),
     );
@@ -120,6 +121,7 @@ export class TxrankServer {
       isAdmin: (key) => this.isAdmin(key),
       loadCatalog: (text) => this.loadCatalog(text),
       listCatalogs: () => this.storage.catalog.list(),
+      tenantOf: (key) => this.authenticate(key),
     });
   }
 

@@ -136,8 +136,9 @@ describe('shutdown', () => {
     const t = await startTestServer();
     const c = await t.connect();
     const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
-    const pending = Array.from({ length: 300 }, (_, i) => c.decide(decideRequest({ id: i })));
-    await new Promise((r) => setTimeout(r, 5));
+    const pending = Array.from({ length: 300 }, (_, i) => c.decide(decideRequest({ id: i, deadline_ms: 10_000 })));
+    // Close while requests are in flight: once the first answer is back the rest are queued or running.
+    await Promise.race(pending);
     const first = t.server.close();
     const second = t.server.close();
     expect(second).toBe(first);

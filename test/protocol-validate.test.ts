@@ -21,7 +21,8 @@ describe('parseInbound', () => {
   it('accepts the documented example and returns it typed', () => {
     const r = parseInbound(enc(EXAMPLE_DECIDE), 65536);
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.msg.txn.items[0].category).toBe('baby/diapers');
+    if (r.ok && r.msg.type === 'decide') expect(r.msg.txn.items[0].category).toBe('baby/diapers');
+    else throw new Error('expected a decide');
   });
 
   it('accepts string ids and optional fields', () => {

@@ -43,6 +43,11 @@ export interface LoadConfig extends RequestShape {
   /** Transaction i of the step is txns[(i * stride + offset) % txns.length]: splits one traffic file over processes. */
   stride?: number;
   offset?: number;
+  /**
+   * Open loop: the ticker's shortest sleep, ms. Each tick is a cross-thread wake-up (~40-100 us of CPU on
+   * this VM), so above 1 / tickMs requests per second requests leave in small batches; their wait counts.
+   */
+  tickMs?: number;
   /** Keep one record per request (tests). */
   keepSamples?: boolean;
   /** Open loop: where the ticker thread's compiled file is (default: next to this file). */
@@ -248,7 +253,7 @@ export async function runLoad(config: LoadConfig, txns: readonly Transaction[]):
   if (schedule) {
     const shared = new SharedArrayBuffer(8);
     control = new Int32Array(shared);
-    const data: TickerData = { startMs, rate: schedule.rate, count: schedule.count, minGapMs: 0.1, control: shared };
+    const data: TickerData = { startMs, rate: schedule.rate, count: schedule.count, minGapMs: config.tickMs ?? 0.25, control: shared };
     ticker = new Worker(config.tickerUrl ?? new URL('./ticker.js', import.meta.url), { workerData: data });
     ticker.on('message', (m: number) => {
       Atomics.store(control as Int32Array, CTL_PENDING, 0);
@@ -295,6 +300,8 @@ export async function runLoad(config: LoadConfig, txns: readonly Transaction[]):
     bump('timeout');
     recordMs(latency, endMs - (config.mode === 'open' ? p.intendedMs : p.sentMs));
   }
+  // Counted once: the sockets' close handlers below must not count them again.
+  pending.clear();
   if (schedule) {
     for (let c = 0; c < C; c++) {
       for (let h = queueHeads[c]; h < queues[c].length; h++) {

@@ -75,3 +75,31 @@ export class ProcSampler {
     };
   }
 }
+
+/** Busy and total jiffies of the whole machine (first line of /proc/stat). */
+export function readSystemCpu(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whole-machine CPU over a window, in % of one core (200% = both cores of a 2-core machine busy). The report
+ * subtracts the server and the load generator to show how much else was running: on a shared machine that
+ * is what makes two runs disagree.
+ */
+export class SystemCpuWindow {
+  private readonly first = readSystemCpu();
+  constructor(private readonly cores: number) {}
+  stop(): number | null {
+    const end = readSystemCpu();
+    if (!this.first || !end || end.total <= this.first.total) return null;
+    return ((end.busy - this.first.busy) / (end.total - this.first.total)) * 100 * this.cores;
+  }
+}

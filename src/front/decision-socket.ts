@@ -13,9 +13,9 @@ import { transactionFeatures } from '../features/transaction.js';
 import { TXN_DIM } from '../features/spec.js';
 import type { Options } from '../config/options.js';
 import type { InferencePool } from '../pool/inference-pool.js';
-import type { JobResult } from '../pool/messages.js';
+import type { JobResult, ShownOffer } from '../pool/messages.js';
 import { encodeMessage } from '../protocol/codec.js';
-import { PROTOCOL_VERSION, type RequestId } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type DecideRequest, type EventKind, type EventRequest, type RequestId } from '../protocol/messages.js';
 import { parseInbound } from '../protocol/validate.js';
 import { nowMs } from '../observability/clock.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -28,6 +28,43 @@ export interface Connection {
   closed: boolean;
 }
 
+/** A decision as the log needs it: what was asked (as features) and what was shown. */
+export interface ServedDecision {
+  decisionId: string;
+  tenant: string;
+  placement: string;
+  buyer?: string;
+  decidedAt: number;
+  txnFeatures: Float32Array;
+  modelVersion: string;
+  catalogVersion: number;
+  shown: ShownOffer[];
+}
+
+/** One engagement event, validated, with the tenant of the connection that sent it. */
+export interface ReceivedEvent {
+  tenant: string;
+  eventId: string;
+  decisionId: string;
+  offerId: string;
+  kind: EventKind;
+  ts: number;
+  value?: number;
+  currency?: string;
+}
+
+export type EventOutcome =
+  | { eventId: string; status: 'accepted' | 'duplicate' }
+  | { eventId: string; code: ErrorCode; message: string };
+
+/** Where decisions are logged and events are ingested (src/events). */
+export interface EngagementSink {
+  /** Fire-and-forget; must cost microseconds (it runs once per decision on the main thread). */
+  logDecision(d: ServedDecision): void;
+  /** Resolves once accepted events are durably committed. */
+  ingest(events: ReceivedEvent[]): Promise<EventOutcome[]>;
+}
+
 export interface DecisionSocketDeps {
   options: Options;
   pool: InferencePool;
@@ -38,6 +75,8 @@ export interface DecisionSocketDeps {
   placements: (tenant: string) => ReadonlyMap<string, Placement> | undefined;
   /** True once shutdown has begun: new requests are refused with shutting_down. */
   draining: () => boolean;
+  /** Decision log and event ingest; absent, events are refused with `internal`. */
+  engagement?: EngagementSink;
 }
 
 export const DECIDE_PATH = '/v1/ws';
@@ -106,11 +145,26 @@ export class DecisionSocket {
       this.sendError(ws, parsed.id, parsed.code, parsed.message, receivedAt);
       return;
     }
-    const req = parsed.msg;
+    const msg = parsed.msg;
     if (this.deps.draining()) {
-      this.sendError(ws, req.id, 'shutting_down', 'the server is shutting down', receivedAt);
+      this.sendError(ws, msg.id, 'shutting_down', 'the server is shutting down', receivedAt);
       return;
     }
+    switch (msg.type) {
+      case 'decide':
+        this.onDecide(ws, conn, msg, receivedAt);
+        break;
+      case 'event':
+        this.onEvent(ws, conn, msg, receivedAt);
+        break;
+      default: {
+        const never: never = msg;
+        throw new Error(`unhandled message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private onDecide(ws: WebSocket<Connection>, conn: Connection, req: DecideRequest, receivedAt: number): void {
     // A tenant sees only its own placements and offers; naming another tenant is refused without saying
     // whether it exists.
     if (req.tenant !== conn.tenant) {
@@ -143,13 +197,59 @@ export class DecisionSocket {
         deadline: receivedAt + (req.deadline_ms ?? this.deps.options.defaultDeadlineMs),
       },
       features,
-      done: (result) => this.onResult(ws, conn, req.id, result, receivedAt),
+      done: (result) => {
+        this.onResult(ws, conn, req.id, result, receivedAt);
+        if (result.ok) {
+          this.deps.engagement?.logDecision({
+            decisionId: result.decisionId,
+            tenant: req.tenant,
+            placement: req.placement,
+            buyer: req.buyer,
+            decidedAt: Date.now(),
+            txnFeatures: features,
+            modelVersion: result.modelVersion,
+            catalogVersion: result.catalogVersion,
+            shown: result.shown,
+          });
+        }
+      },
     });
     if (!accepted) {
       this.sendError(ws, req.id, 'overloaded', 'the server is at its in-flight limit; retry with backoff', receivedAt);
       return;
     }
     conn.inFlight++;
+  }
+
+  private onEvent(ws: WebSocket<Connection>, conn: Connection, req: EventRequest, receivedAt: number): void {
+    const sink = this.deps.engagement;
+    if (!sink) {
+      this.sendError(ws, req.id, 'internal', 'this server does not take engagement events', receivedAt);
+      return;
+    }
+    if (conn.inFlight >= this.deps.options.maxInFlightPerConnection) {
+      this.sendError(ws, req.id, 'overloaded', `this connection has ${conn.inFlight} requests in flight (limit ${this.deps.options.maxInFlightPerConnection})`, receivedAt);
+      return;
+    }
+    conn.inFlight++;
+    const event = receivedEvent(conn.tenant, req, Date.now());
+    sink.ingest([event]).then(
+      ([outcome]) => {
+        conn.inFlight--;
+        if ('status' in outcome) {
+          this.deps.metrics.answers.inc({ code: 'ok' });
+          if (conn.closed) return;
+          const frame = encodeMessage({ v: PROTOCOL_VERSION, type: 'ack', id: req.id, event_id: req.event_id, status: outcome.status });
+          ws.cork(() => ws.send(frame, true));
+        } else {
+          this.sendError(ws, req.id, outcome.code, outcome.message, receivedAt, conn);
+        }
+      },
+      (err: unknown) => {
+        conn.inFlight--;
+        this.sendError(ws, req.id, 'internal', `the event was not stored: ${err instanceof Error ? err.message : String(err)}`, receivedAt, conn);
+      },
+    );
   }
 
   private onResult(ws: WebSocket<Connection>, conn: Connection, id: RequestId, result: JobResult, receivedAt: number): void {
@@ -177,4 +277,16 @@ export class DecisionSocket {
       if (!ws.getUserData().closed) ws.end(1001, 'server shutting down');
     }
   }
+}
+
+/** The typed event the sink takes, from a validated wire event of a connection's tenant. */
+export function receivedEvent(
+  tenant: string,
+  e: { event_id: string; decision_id: string; offer_id: string; kind: EventKind; ts?: number; value?: number; currency?: string },
+  now: number,
+): ReceivedEvent {
+  const out: ReceivedEvent = { tenant, eventId: e.event_id, decisionId: e.decision_id, offerId: e.offer_id, kind: e.kind, ts: e.ts ?? now };
+  if (e.value !== undefined) out.value = e.value;
+  if (e.currency !== undefined) out.currency = e.currency;
+  return out;
 }

@@ -4,8 +4,16 @@
  * tenant data beyond counts.
  */
 import type { TemplatedApp } from 'uWebSockets.js';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { toWireError } from '../errors/codes.js';
+import { EventBatch } from '../protocol/messages.js';
+import { receivedEvent, type EngagementSink } from './decision-socket.js';
 import { apiKeyOf, readBody, reply, send, sendError, sendJson } from './http.js';
+
+const checkBatch = TypeCompiler.Compile(EventBatch);
+
+/** Largest event batch body (10,000 events of well under 1 KiB). */
+export const MAX_EVENT_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Largest catalog an admin upload may carry. */
 export const MAX_ADMIN_BODY_BYTES = 512 * 1024 * 1024;
@@ -23,6 +31,11 @@ export interface RouteDeps {
   isAdmin: (key: string) => boolean;
   loadCatalog: (text: string) => Promise<{ ok: true; version: number } | { ok: false; errors: unknown[] }>;
   listCatalogs: () => unknown;
+  /** The tenant a (tenant) API key authenticates, or null. */
+  tenantOf: (key: string) => string | null;
+  engagement?: EngagementSink;
+  /** Extra admin routes (model registry) attached by their owners. */
+  extra?: (app: TemplatedApp) => void;
 }
 
 export function attachRoutes(app: TemplatedApp, deps: RouteDeps): void {
@@ -64,6 +77,38 @@ export function attachRoutes(app: TemplatedApp, deps: RouteDeps): void {
         (err: unknown) => sendError(r, 500, 'internal', toWireError(err).message),
       );
   });
+
+  // Server-to-server engagement, e.g. conversions that arrive hours later: {"events": [...]}, each event as
+  // on the socket without the envelope. Answers once every accepted event is durably committed, with one
+  // result per event in order.
+  app.post('/v1/events', (res, req) => {
+    const r = reply(res);
+    const tenant = deps.tenantOf(apiKeyOf(req));
+    if (!tenant) return sendError(r, 401, 'unauthorized', 'a tenant API key is required');
+    const sink = deps.engagement;
+    if (!sink) return sendError(r, 503, 'internal', 'this server does not take engagement events');
+    readBody(r, MAX_EVENT_BODY_BYTES)
+      .then(async (body) => {
+        let value: unknown;
+        try {
+          value = JSON.parse(body.toString('utf8'));
+        } catch {
+          return sendError(r, 400, 'malformed', 'the body is not JSON');
+        }
+        if (!checkBatch.Check(value)) {
+          const first = checkBatch.Errors(value).First();
+          return sendError(r, 400, 'bad_request', `${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
+        }
+        const now = Date.now();
+        const outcomes = await sink.ingest(value.events.map((e) => receivedEvent(tenant, e, now)));
+        sendJson(r, 200, {
+          results: outcomes.map((o) => ('status' in o ? { event_id: o.eventId, status: o.status } : { event_id: o.eventId, code: o.code, message: o.message })),
+        });
+      })
+      .catch((err: unknown) => sendError(r, 500, 'internal', toWireError(err).message));
+  });
+
+  deps.extra?.(app);
 
   app.any('/*', (res, req) => {
     sendError(reply(res), 404, 'bad_request', `no route ${req.getMethod().toUpperCase()} ${req.getUrl()}`);

@@ -9,14 +9,20 @@
  * Layout (Int32):
  *   [0]                 published catalog version (main writes; workers compare at each task)
  *   [1]                 next free slot (workers claim one with Atomics.add at start)
- *   [2 + 4*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
- *   [2 + 4*i + 1]       worker i catalog version in use (0: none)
- *   [2 + 4*i + 2]       worker i model generation in use
- *   [2 + 4*i + 3]       worker i decisions served (wraps; for /v1/info)
+ *   [2]                 published model generation (main writes when the model manager promotes)
+ *   [3]                 rebuild token: 0 free, else 1 + the slot of the worker rebuilding its view
+ *   [4 + 4*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
+ *   [4 + 4*i + 1]       worker i catalog version in use (0: none)
+ *   [4 + 4*i + 2]       worker i model generation in use
+ *   [4 + 4*i + 3]       worker i decisions served (wraps; for /v1/info)
+ *
+ * The rebuild token: building a view (offer tower over the catalog, a new ONNX session) occupies a worker
+ * for tens of milliseconds at 10k offers. Letting one worker at a time do it keeps the others serving at
+ * full speed, so a model swap or catalog load costs a fraction of capacity briefly instead of all of it.
  */
 export const WORKER_STATE = { starting: 0, serving: 1, failed: 2 } as const;
 
-const HEADER = 2;
+const HEADER = 4;
 const SLOT = 4;
 
 export class ControlBlock {
@@ -34,6 +40,23 @@ export class ControlBlock {
   }
   publishCatalog(version: number): void {
     Atomics.store(this.words, 0, version);
+  }
+
+  get publishedModelGeneration(): number {
+    return Atomics.load(this.words, 2);
+  }
+  publishModelGeneration(generation: number): void {
+    Atomics.store(this.words, 2, generation);
+  }
+
+  /** Takes the rebuild token for `slot`; false when another worker holds it. */
+  tryTakeRebuildToken(slot: number): boolean {
+    const mine = slot + 1;
+    const prev = Atomics.compareExchange(this.words, 3, 0, mine);
+    return prev === 0 || prev === mine;
+  }
+  releaseRebuildToken(slot: number): void {
+    Atomics.compareExchange(this.words, 3, slot + 1, 0);
   }
 
   /** Called once by each worker; piscina may replace a dead worker, so slots wrap around. */

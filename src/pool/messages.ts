@@ -36,8 +36,25 @@ export type WorkerTask = {
   features: Float32Array;
 };
 
+/** What was shown, for the decision log (the answer itself travels pre-encoded in `frame`). */
+export interface ShownOffer {
+  offerId: string;
+  position: number;
+  p: number;
+  /** Probability that the serving policy put this offer in this slot (1 for the greedy policy). */
+  propensity: number;
+}
+
 export type JobResult =
-  | { seq: number; ok: true; frame: Uint8Array; catalogVersion: number }
+  | {
+      seq: number;
+      ok: true;
+      frame: Uint8Array;
+      decisionId: string;
+      modelVersion: string;
+      catalogVersion: number;
+      shown: ShownOffer[];
+    }
   | { seq: number; ok: false; error: WireError };
 
 export type WorkerTaskResult = {
@@ -49,7 +66,9 @@ export const CONTROL_CHANNEL = 'txrank-control';
 
 export type ControlMessage =
   /** A new catalog version is current in LMDB: build its view now, while idle, not on the next request. */
-  { type: 'catalog-changed'; version: number };
+  | { type: 'catalog-changed'; version: number }
+  /** The model manager promoted a model: load it beside the current one and swap between tasks. */
+  | { type: 'model-changed'; generation: number; dir: string };
 
 /** workerData of the one-shot catalog loader (workers/catalog-loader). */
 export interface CatalogLoaderData {
@@ -67,7 +86,9 @@ export type CatalogLoaderResult =
 /** What every inference worker receives as piscina workerData. */
 export interface InferenceWorkerData {
   dataDir: string;
+  /** The model serving at start, and its generation (later ones arrive as model-changed). */
   modelDir: string;
+  modelGeneration: number;
   /** SharedArrayBuffer of the control block (control-block.ts). */
   control: SharedArrayBuffer;
   /** Per-worker slots in the control block. */

@@ -80,9 +80,47 @@ export const DecideRequest = Type.Object({
 });
 export type DecideRequest = Static<typeof DecideRequest>;
 
+export const EventKind = Type.Union([
+  Type.Literal('impression'),
+  Type.Literal('click'),
+  Type.Literal('conversion'),
+  Type.Literal('dismiss'),
+]);
+export type EventKind = Static<typeof EventKind>;
+
+/** The body of one engagement event, as sent on the socket (`event`) or in the HTTP batch. */
+const EventFields = {
+  /** Client idempotency id: a resend with the same event_id is acknowledged and never counted twice. */
+  event_id: Id,
+  /** The decision the offer was shown in (from the `decision` answer). */
+  decision_id: Id,
+  offer_id: Id,
+  kind: EventKind,
+  /** When it happened, ms since epoch; default: when the server received it. */
+  ts: Type.Optional(Type.Integer({ minimum: 0, maximum: 8.64e15 })),
+  /** Conversion value in `currency`, for ROAS. */
+  value: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+};
+
+export const EventRequest = Type.Object({
+  v: Type.Literal(PROTOCOL_VERSION),
+  type: Type.Literal('event'),
+  id: RequestId,
+  ...EventFields,
+});
+export type EventRequest = Static<typeof EventRequest>;
+
+/** One event of the HTTP batch endpoint (POST /v1/events): the same fields without the envelope. */
+export const BatchEvent = Type.Object(EventFields);
+export type BatchEvent = Static<typeof BatchEvent>;
+export const EventBatch = Type.Object({ events: Type.Array(BatchEvent, { minItems: 1, maxItems: 10_000 }) });
+export type EventBatch = Static<typeof EventBatch>;
+
 /** Every inbound message: the envelope's `type` selects the body schema. */
-export const INBOUND_TYPES = ['decide'] as const;
+export const INBOUND_TYPES = ['decide', 'event'] as const;
 export type InboundType = (typeof INBOUND_TYPES)[number];
+export type InboundMessage = DecideRequest | EventRequest;
 
 /** The creative a checkout page renders; free-form JSON object defined by the advertiser's catalog record. */
 export type Creative = Record<string, unknown>;
@@ -121,4 +159,14 @@ export interface ErrorAnswer {
   message: string;
 }
 
-export type OutboundMessage = DecisionAnswer | ErrorAnswer;
+/** The answer to an `event`, sent only once the event is durably committed. */
+export interface AckAnswer {
+  v: typeof PROTOCOL_VERSION;
+  type: 'ack';
+  id: RequestId;
+  event_id: string;
+  /** `accepted` the first time; `duplicate` for a resend of an event_id already accepted (not counted again). */
+  status: 'accepted' | 'duplicate';
+}
+
+export type OutboundMessage = DecisionAnswer | ErrorAnswer | AckAnswer;

@@ -9,13 +9,14 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { ErrorCode } from '../errors/codes.js';
 import { isSupportedCurrency } from '../features/currency.js';
 import { decodeFrame } from './codec.js';
-import { DecideRequest, INBOUND_TYPES, PROTOCOL_VERSION, RequestId } from './messages.js';
+import { DecideRequest, EventRequest, INBOUND_TYPES, PROTOCOL_VERSION, RequestId, type InboundMessage } from './messages.js';
 
 const checkId = TypeCompiler.Compile(RequestId);
 const checkDecide = TypeCompiler.Compile(DecideRequest);
+const checkEvent = TypeCompiler.Compile(EventRequest);
 
 export type EdgeResult =
-  | { ok: true; msg: DecideRequest }
+  | { ok: true; msg: InboundMessage }
   | { ok: false; id?: RequestId; code: ErrorCode; message: string };
 
 function fail(code: ErrorCode, message: string, id?: RequestId): EdgeResult {
@@ -51,14 +52,17 @@ export function parseInbound(frame: Uint8Array, maxFrameBytes: number): EdgeResu
   if (id === undefined) {
     return fail('bad_request', '/id: expected a string of 1-128 characters or a non-negative integer');
   }
-  if (!checkDecide.Check(value)) {
-    const first = checkDecide.Errors(value).First();
-    const where = first ? first.path || '/' : '/';
-    const what = first ? first.message : 'invalid';
-    return fail('bad_request', `${where}: ${what}`, id);
+  if (env.type === 'event') {
+    if (!checkEvent.Check(value)) return schemaFailure(checkEvent.Errors(value).First(), id);
+    return { ok: true, msg: value };
   }
+  if (!checkDecide.Check(value)) return schemaFailure(checkDecide.Errors(value).First(), id);
   if (!isSupportedCurrency(value.txn.currency)) {
     return fail('bad_request', `/txn/currency: ${value.txn.currency} is not a supported currency`, id);
   }
   return { ok: true, msg: value };
+}
+
+function schemaFailure(first: { path: string; message: string } | undefined, id: RequestId): EdgeResult {
+  return fail('bad_request', `${first?.path || '/'}: ${first?.message ?? 'invalid'}`, id);
 }

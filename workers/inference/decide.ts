@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { toWireError } from '../../src/errors/codes.js';
 import { TXN_DIM } from '../../src/features/spec.js';
-import type { DecideJob, JobResult, WorkerTask } from '../../src/pool/messages.js';
+import type { DecideJob, JobResult, ShownOffer, WorkerTask } from '../../src/pool/messages.js';
 import { encodeMessage } from '../../src/protocol/codec.js';
 import { LIMITS, PROTOCOL_VERSION, type DecisionAnswer, type RankedOffer } from '../../src/protocol/messages.js';
 import { topK } from '../../src/ranking/top-k.js';
@@ -60,6 +60,7 @@ async function decideGroup(view: CatalogView, tv: TenantView, jobs: DecideJob[],
     const job = jobs[r];
     const found = n > 0 ? topK(ev, r * n, n, tv.eligibility, now, job.k, picked, pickedEv) : 0;
     const offers: RankedOffer[] = new Array(found);
+    const shown: ShownOffer[] = new Array(found);
     for (let j = 0; j < found; j++) {
       const i = picked[j];
       const o = tv.offers[i];
@@ -72,6 +73,7 @@ async function decideGroup(view: CatalogView, tv: TenantView, jobs: DecideJob[],
         position: j + 1,
         creative: o.creative,
       };
+      shown[j] = { offerId: o.id, position: j + 1, p: offers[j].p, propensity: 1 };
     }
     const answer: DecisionAnswer = {
       v: PROTOCOL_VERSION,
@@ -84,7 +86,15 @@ async function decideGroup(view: CatalogView, tv: TenantView, jobs: DecideJob[],
       server_us: 0,
     };
     answer.server_us = Math.round((nowMs() - job.receivedAt) * 1000);
-    results.push({ seq: job.seq, ok: true, frame: encodeMessage(answer), catalogVersion: view.catalogVersion });
+    results.push({
+      seq: job.seq,
+      ok: true,
+      frame: encodeMessage(answer),
+      decisionId: answer.decision_id,
+      modelVersion: view.modelVersion,
+      catalogVersion: view.catalogVersion,
+      shown,
+    });
   }
 }
 

@@ -1,22 +1,27 @@
 /**
- * The inference worker: a piscina worker thread that keeps, for its whole life, the model, a read-only view
- * of the LMDB environment and the serving view of the current catalog, and answers batches of decisions.
+ * The inference worker: a piscina worker thread that keeps, for its whole life, a read-only view of the LMDB
+ * environment, the serving model and the serving view of the current catalog, and answers batches of
+ * decisions.
  *
  * Start-up runs at module top level: piscina awaits the module before it reports the worker ready, so a
- * worker never receives a task before its model is loaded. A model that fails to load fails the worker and
- * with it the server's start, loudly.
+ * worker never receives a task before its model is loaded. A model that fails to load fails the worker.
  *
- * Catalog changes reach a worker two ways, on purpose:
- *   - a ControlMessage on the BroadcastChannel, so an idle worker builds the new view before traffic needs
- *     it (the pool runs with atomics 'async', which leaves an idle worker's event loop free to hear it);
- *   - the published version in the shared control block, compared at the start of every task, so a missed
- *     or late message can delay a swap by at most one task, never lose it.
- * A build runs beside the current view; tasks keep using the old view until the new one is complete.
+ * What a worker serves is a pair (model generation, catalog version). Changes reach it two ways, on purpose:
+ *   - a ControlMessage on the BroadcastChannel (catalog-changed, model-changed), so an idle worker builds the
+ *     new view before traffic needs it (the pool runs with atomics 'async', which leaves an idle worker's
+ *     event loop free to hear it);
+ *   - the published catalog version in the shared control block, compared at the start of every task, so a
+ *     missed message delays a catalog swap by at most one task.
+ * A new view is built beside the current one; tasks keep using the old view until the new one is complete,
+ * then new tasks take the new one and the old one is released when its last task ends. Only one worker
+ * rebuilds at a time (the control block's rebuild token), so the others keep full speed during a swap. The
+ * last good model is never unloaded: a failed load or build leaves the current view serving.
  */
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { openStorage } from '../../src/catalog/store.js';
+import type { CatalogSnapshot } from '../../src/catalog/types.js';
 import { toWireError } from '../../src/errors/codes.js';
-import { readModelDir } from '../../src/model/model-dir.js';
+import { readModelDir, type LoadedModel } from '../../src/model/model-dir.js';
 import { ControlBlock, WORKER_STATE } from '../../src/pool/control-block.js';
 import {
   CONTROL_CHANNEL,
@@ -28,35 +33,42 @@ import {
 import { CatalogView } from './catalog-view.js';
 import { decideBatch } from './decide.js';
 
+/** How long a worker waits for the rebuild token before building anyway (a holder may have died). */
+const REBUILD_TOKEN_WAIT_MS = 1000;
+
 const data = workerData as InferenceWorkerData;
 const control = new ControlBlock(data.control, data.poolSize);
 const slot = control.claimSlot();
 control.setWorker(slot, WORKER_STATE.starting, 0, 0);
 
 const storage = openStorage(data.dataDir, { readOnly: true });
-let model: Awaited<ReturnType<typeof readModelDir>>;
+let model: LoadedModel;
 try {
   model = await readModelDir(data.modelDir);
 } catch (err) {
   control.setWorker(slot, WORKER_STATE.failed, 0, 0);
   throw err;
 }
+let modelGeneration = data.modelGeneration;
+/** The newest model announced; differs from modelGeneration while a swap is pending. */
+let wanted = { generation: data.modelGeneration, dir: data.modelDir };
 
-// Assigned only inside refresh(); the cast stops TypeScript narrowing it to null at module level.
+// Assigned only by build(); the casts stop TypeScript narrowing them to null at module level.
 let current = null as CatalogView | null;
+let snapshot = null as CatalogSnapshot | null;
 let building: Promise<void> | null = null;
 
-/** Builds the view of the catalog that is current in LMDB, unless a build is already under way. */
+/** Brings the view up to (wanted model, current catalog), unless a build is already under way. */
 function refresh(): Promise<void> {
   if (building) return building;
-  // Cleared by a .finally on the outer promise, not inside the async body: a body that returns before its
-  // first await would run its own finally before `building` is even assigned, and leave it set forever.
+  // Cleared in the outer continuation, not inside build(): a build that returns before its first await would
+  // otherwise clear `building` before it is even assigned, and leave it set forever.
   building = build().then(
     () => {
       building = null;
-      // A version committed while this build ran (its broadcast found the build busy): catch up now rather
-      // than at the next task, so an idle worker becomes ready too.
-      if (storage.catalog.currentVersion() !== (current?.catalogVersion ?? null)) return refresh();
+      // Something changed while this build ran (its message found the build busy): catch up now rather than
+      // at the next task, so an idle worker becomes ready too.
+      if (stale()) return refresh();
     },
     (err: unknown) => {
       building = null;
@@ -66,16 +78,49 @@ function refresh(): Promise<void> {
   return building;
 }
 
+function stale(): boolean {
+  const version = storage.catalog.currentVersion();
+  return wanted.generation !== modelGeneration || (version !== null && version !== current?.catalogVersion);
+}
+
 async function build(): Promise<void> {
   const version = storage.catalog.currentVersion();
-  if (version === null || version === current?.catalogVersion) return;
-  const snapshot = storage.catalog.read(version);
-  if (!snapshot) return; // retired between the two reads; the next refresh finds the newer one
-  const view = await CatalogView.build(snapshot, model);
-  const old = current;
-  current = view;
-  control.setWorker(slot, WORKER_STATE.serving, view.catalogVersion, 1);
-  await old?.retire();
+  const target = wanted;
+  const modelChanges = target.generation !== modelGeneration;
+  const catalogChanges = version !== null && version !== current?.catalogVersion;
+  if (!modelChanges && !catalogChanges) return;
+  await takeRebuildToken();
+  try {
+    const nextModel = modelChanges ? await readModelDir(target.dir) : model;
+    let nextSnapshot = snapshot;
+    if (catalogChanges) {
+      nextSnapshot = storage.catalog.read(version);
+      if (!nextSnapshot) return; // retired between the two reads; the catch-up refresh finds the newer one
+    }
+    if (!nextSnapshot) {
+      // No catalog yet: adopt the model alone.
+      model = nextModel;
+      modelGeneration = target.generation;
+      return;
+    }
+    const view = await CatalogView.build(nextSnapshot, nextModel);
+    const old = current;
+    current = view;
+    snapshot = nextSnapshot;
+    model = nextModel;
+    modelGeneration = target.generation;
+    control.setWorker(slot, WORKER_STATE.serving, view.catalogVersion, modelGeneration);
+    await old?.retire();
+  } finally {
+    control.releaseRebuildToken(slot);
+  }
+}
+
+async function takeRebuildToken(): Promise<void> {
+  const until = Date.now() + REBUILD_TOKEN_WAIT_MS;
+  while (!control.tryTakeRebuildToken(slot) && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 const channel = new BroadcastChannel(CONTROL_CHANNEL);
@@ -84,22 +129,28 @@ channel.onmessage = (event: unknown) => {
   const msg = (event as { data: ControlMessage }).data;
   switch (msg.type) {
     case 'catalog-changed':
-            if (msg.version !== current?.catalogVersion) refresh().catch(reportBuildFailure);
+      if (msg.version !== current?.catalogVersion) refresh().catch(reportBuildFailure);
+      break;
+    case 'model-changed':
+      if (msg.generation > wanted.generation) {
+        wanted = { generation: msg.generation, dir: msg.dir };
+        refresh().catch(reportBuildFailure);
+      }
       break;
     default: {
-      const never: never = msg.type;
-      throw new Error(`unknown control message ${String(never)}`);
+      const never: never = msg;
+      throw new Error(`unknown control message ${JSON.stringify(never)}`);
     }
   }
 };
 
 function reportBuildFailure(err: unknown): void {
-  // The old view keeps serving; the failure is visible in /v1/info through the unchanged catalog version.
-  process.emitWarning(`inference worker ${slot}: catalog view build failed: ${toWireError(err).message}`);
+  // The current view keeps serving; the failure shows in /v1/info as a worker whose versions did not move.
+  process.emitWarning(`inference worker ${slot}: view build failed: ${toWireError(err).message}`);
 }
 
 await refresh().catch(reportBuildFailure);
-control.setWorker(slot, WORKER_STATE.serving, current?.catalogVersion ?? 0, 1);
+control.setWorker(slot, WORKER_STATE.serving, current?.catalogVersion ?? 0, modelGeneration);
 
 export default async function handle(task: WorkerTask): Promise<WorkerTaskResult> {
   switch (task.type) {
