@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { decideRequest, demoCatalog, startTestServer } from './helpers/harness.js';
 import { resolveOptions } from '../src/config/options.js';
 import { TxrankServer } from '../src/server.js';
-import type { Answer } from '../src/client/client.js';
+import { encodeFrame, type Answer } from '../src/client/client.js';
+import WebSocket from 'ws';
 import { parseCatalogJsonl } from '../src/catalog/jsonl.js';
 
 const run = promisify(execFile);
@@ -194,5 +195,36 @@ describe('start-up refusals', () => {
     );
     expect(err?.code).toBe(1);
     expect(err?.stderr).toContain('option pool-size');
+  });
+});
+
+describe('backpressure', () => {
+  it('disconnects a client that stops reading instead of buffering its answers without bound', async () => {
+    const t = await startTestServer({ overrides: { maxBackpressureBytes: 65536 } });
+    try {
+      const slow = await t.connect();
+      const socket = (slow.ws as unknown as { _socket: import('node:net').Socket })._socket;
+      socket.pause(); // stop reading: answers pile up in the kernel, then in the server
+      const closed = new Promise<number>((resolve) => slow.ws.once('close', (code) => resolve(code)));
+      const req = decideRequest({ placement: 'order_confirmation', k: 5, deadline_ms: 10_000 });
+      let sent = 0;
+      // Bounded: at most 40,000 requests (~60 MB of answers if they were all kept).
+      while (sent < 40_000 && slow.ws.readyState === WebSocket.OPEN) {
+        for (let i = 0; i < 500; i++) slow.ws.send(encodeFrame({ v: 1, type: 'decide', ...req, id: sent++ }));
+        await new Promise((r) => setTimeout(r, 5));
+        const info = (await (await fetch(`${t.http}/v1/info`)).json()) as { connections: number };
+        if (info.connections === 0) break;
+      }
+      socket.resume();
+      expect([1006, 1005, 1000, 1009, 1011]).toContain(await closed);
+      // The server let go of the connection and still serves others.
+      const info = (await (await fetch(`${t.http}/v1/info`)).json()) as { connections: number };
+      expect(info.connections).toBe(0);
+      const c = await t.connect();
+      expect((await c.decide(decideRequest())).type).toBe('decision');
+      await c.close();
+    } finally {
+      await t.close();
+    }
   });
 });

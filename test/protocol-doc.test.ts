@@ -22,12 +22,16 @@ describe('docs/PROTOCOL.md', () => {
     expect(hexBlock('decide')).toBe(hexDump(encodeFrame(EXAMPLES.decide)));
     expect(hexBlock('decision')).toBe(hexDump(encodeMessage(EXAMPLES.decision)));
     expect(hexBlock('error')).toBe(hexDump(encodeMessage(EXAMPLES.error)));
+    expect(hexBlock('event')).toBe(hexDump(encodeFrame(EXAMPLES.event)));
+    expect(hexBlock('ack')).toBe(hexDump(encodeMessage(EXAMPLES.ack)));
   });
 
   it('hex examples decode back to the documented JSON', () => {
     expect(decodeFrame(bytesOf(hexBlock('decide')))).toEqual(EXAMPLES.decide);
     expect(decodeFrame(bytesOf(hexBlock('decision')))).toEqual(EXAMPLES.decision);
     expect(decodeFrame(bytesOf(hexBlock('error')))).toEqual(EXAMPLES.error);
+    expect(decodeFrame(bytesOf(hexBlock('event')))).toEqual(EXAMPLES.event);
+    expect(decodeFrame(bytesOf(hexBlock('ack')))).toEqual(EXAMPLES.ack);
   });
 
   it('documents every error code, and only codes that exist', () => {

@@ -98,3 +98,21 @@ describe('parseInbound', () => {
     expectError(enc(i), 'bad_request', undefined, '/id');
   });
 });
+
+describe('parseInbound: event', () => {
+  const event = { v: 1, type: 'event', id: 7, event_id: 'e-1', decision_id: 'd-1', offer_id: 'o-1', kind: 'click' };
+
+  it('accepts an event and types it', () => {
+    const r = parseInbound(enc({ ...event, ts: 1764417600000, value: 12.5, currency: 'USD' }), 65536);
+    expect(r.ok).toBe(true);
+    if (r.ok && r.msg.type === 'event') expect(r.msg.kind).toBe('click');
+    else throw new Error('expected an event');
+  });
+
+  it('refuses an unknown kind and a missing decision id, with the request id', () => {
+    expectError(enc({ ...event, kind: 'purchase' }), 'bad_request', 7, '/kind');
+    const { decision_id: _d, ...noDecision } = event;
+    expectError(enc(noDecision), 'bad_request', 7, '/decision_id');
+    expectError(enc({ ...event, value: -1 }), 'bad_request', 7, '/value');
+  });
+});

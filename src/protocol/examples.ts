@@ -3,7 +3,7 @@
  * encoder (`node dist/src/cli/protocol-examples.js`), and test/protocol-doc.test.ts checks that the document
  * and the encoder still agree byte for byte, so the examples a client author copies are never stale.
  */
-import type { DecideRequest, DecisionAnswer, ErrorAnswer } from './messages.js';
+import type { AckAnswer, DecideRequest, DecisionAnswer, ErrorAnswer, EventRequest } from './messages.js';
 
 export const EXAMPLE_DECIDE: DecideRequest = {
   v: 1,
@@ -52,7 +52,31 @@ export const EXAMPLE_ERROR: ErrorAnswer = {
   message: 'tenant freshmart has no placement footer',
 };
 
-export const EXAMPLES = { decide: EXAMPLE_DECIDE, decision: EXAMPLE_DECISION, error: EXAMPLE_ERROR } as const;
+export const EXAMPLE_EVENT: EventRequest = {
+  v: 1,
+  type: 'event',
+  id: 43,
+  event_id: 'ev-9001',
+  decision_id: '0b6c3f0e-8d1a-4c57-9a43-2f5d7e1b9c10',
+  offer_id: 'o-17',
+  kind: 'click',
+};
+
+export const EXAMPLE_ACK: AckAnswer = {
+  v: 1,
+  type: 'ack',
+  id: 43,
+  event_id: 'ev-9001',
+  status: 'accepted',
+};
+
+export const EXAMPLES = {
+  decide: EXAMPLE_DECIDE,
+  decision: EXAMPLE_DECISION,
+  error: EXAMPLE_ERROR,
+  event: EXAMPLE_EVENT,
+  ack: EXAMPLE_ACK,
+} as const;
 
 /** Hex dump, 16 bytes a line, the form used in docs/PROTOCOL.md. */
 export function hexDump(bytes: Uint8Array): string {
