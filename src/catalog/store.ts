@@ -329,6 +329,9 @@ export function openStorage(path: string, opts: StorageOptions = {}): Storage {
   let root: RootDatabase;
   try {
     root = open(path, {
+      // lmdb-js treats a path with an extension ("data.prod", mktemp's "tmp.x1Y2") as a single file unless
+      // told otherwise; the data dir is always a directory.
+      noSubdir: false,
       maxDbs: STORAGE_LAYOUT.maxDbs,
       readOnly,
       ...(mapSizeBytes === undefined ? {} : { mapSize: mapSizeBytes }),

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   deadline_exceeded: 'The request could not be started before its deadline; it was not computed.',
   not_ready: 'No model or catalog is loaded yet.',
   shutting_down: 'The server is draining for shutdown and takes no new requests.',
+  unknown_decision: 'The event names a decision this server does not hold for your tenant (never made, another tenant\'s, or past retention).',
+  out_of_window: 'The event time falls outside the attribution window of its kind, counted from the decision (docs/EVENTS.md).',
   invalid_catalog: 'A catalog load was refused; the report lists every invalid record by line and field.',
   internal: 'An unexpected server-side failure; the request may be retried.',
 } as const;

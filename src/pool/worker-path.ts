@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type WorkerRole = 'inference' | 'catalog-loader';
+export type WorkerRole = 'inference' | 'catalog-loader' | 'trainer' | 'model-manager';
 
 export function workerPath(role: WorkerRole): string {
   const here = dirname(fileURLToPath(import.meta.url));

@@ -8,6 +8,8 @@ import { isModelStatus, type ModelStatus } from './status.js';
 export const REGISTRY_FORMAT = 'txrank.registry/1';
 export const REGISTRY_FILE = 'registry.json';
 export const LOCK_FILE = 'registry.lock';
+/** What the model manager last announced (validated): the model inference workers load at start. */
+export const ANNOUNCED_FILE = 'announced.json';
 
 export interface StatusChange {
   at: string;

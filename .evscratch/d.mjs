@@ -1,0 +1,10 @@
+import { open } from 'lmdb';
+import { mkdtempSync } from 'node:fs';
+const root = open(mkdtempSync('/tmp/evscratch/db-'), { maxDbs: 16 });
+const a = root.openDB('a', { encoding: 'binary' });
+await a.put('x', Buffer.from([1,2,3]));
+const b = a.getBinaryFast('x');
+console.log(b.length, b.byteLength, Object.getOwnPropertyDescriptor(b, 'length'), b.constructor.name, b.subarray(0, b.length));
+const c = a.getBinary('x'); console.log(c.length, c.byteLength);
+console.log(a.get('x'));
+await root.close();

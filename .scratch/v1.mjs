@@ -1,0 +1,11 @@
+import { validateCandidate } from '/work/main/dist/src/model-manager/validate.js';
+import { buildCanary } from '/work/main/dist/src/model-manager/canary.js';
+import { cp, mkdtemp } from 'node:fs/promises';
+const d = await mkdtemp('/tmp/vv-');
+await cp('/work/main/models/shipped', d + '/tt-1-a3fe9454', { recursive: true });
+const c = buildCanary();
+for (let i = 0; i < 3; i++) console.log(await validateCandidate(d + '/tt-1-a3fe9454', { canary: c, serving: null, holdout: null, quality: { logLossMargin: 0.01, minHoldoutExamples: 10, requireHoldout: false } }));
+import * as ort from 'onnxruntime-node';
+import { readFile } from 'node:fs/promises';
+const s = await ort.InferenceSession.create(await readFile('/work/main/models/shipped/offer_tower.onnx'));
+console.log(s.inputMetadata, s.outputMetadata);

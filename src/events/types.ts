@@ -1,0 +1,74 @@
+/**
+ * The values the event log keeps and answers with. Everything here is already validated by the edge
+ * (src/protocol) or produced by the server itself; the store only checks what needs its own data (the
+ * decision an event names, its windows, its idempotency key).
+ */
+import type { ErrorCode } from '../errors/codes.js';
+
+/** One offer of a decision, as it was shown. */
+export interface ShownOffer {
+  offerId: string;
+  /** 1-based slot on the page. */
+  position: number;
+  /** Predicted click probability given an impression, as served. */
+  p: number;
+  /** Probability with which the serving policy put this offer in this slot (1 for the greedy policy). */
+  propensity: number;
+}
+
+/** A decision as the log keeps it: what was asked (as features), by which model, and what was shown. */
+export interface DecisionRecord {
+  decisionId: string;
+  tenant: string;
+  placement: string;
+  /** Decision time, ms since the epoch (the server's clock). Attribution windows count from it. */
+  decidedAt: number;
+  buyer?: string;
+  /** TXN_DIM transaction features exactly as served (src/features/spec.ts). */
+  txnFeatures: Float32Array;
+  modelVersion: string;
+  catalogVersion: number;
+  /** The serving policy that chose the offers: 'ai' (greedy by expected value) for now. */
+  policy: string;
+  /** At most 255 offers (a placement has at most 20 slots). */
+  shown: ShownOffer[];
+}
+
+export const EVENT_KINDS = ['impression', 'click', 'conversion', 'dismiss'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** One engagement event, with the tenant of the connection (or HTTP key) that sent it. */
+export interface EngagementEvent {
+  tenant: string;
+  /** The client's idempotency id, 1-128 characters, unique per tenant. */
+  eventId: string;
+  decisionId: string;
+  offerId: string;
+  kind: EventKind;
+  /** Event time, ms since the epoch. */
+  ts: number;
+  /** Conversion value, in `currency`. */
+  value?: number;
+  currency?: string;
+}
+
+/** The answer for one event, in the order the events were given. */
+export type EventOutcome =
+  | { eventId: string; status: 'accepted' | 'duplicate' }
+  | { eventId: string; code: ErrorCode; message: string };
+
+/** An accepted event as stored (for reports). */
+export interface StoredEvent extends EngagementEvent {
+  /** When the server accepted it, ms since the epoch. */
+  receivedAt: number;
+}
+
+/** What is known about one shown offer of a decision, for reports and tests. */
+export interface OfferEngagement {
+  offerId: string;
+  position: number;
+  impression: boolean;
+  click: boolean;
+  conversion: boolean;
+  dismiss: boolean;
+}
