@@ -18,6 +18,7 @@ import { openStorage, loadCatalogText, type Storage } from './catalog/store.js';
 import { generateDemoCatalog } from './catalog/demo.js';
 import { mintDevelopmentKeys } from './tenants/keys.js';
 import { readModelDir } from './model/model-dir.js';
+import { LearningLoop, type LearningEvent, type ServingModelRef } from './learning/loop.js';
 import { InferencePool } from './pool/inference-pool.js';
 import { ControlBlock, WORKER_STATE } from './pool/control-block.js';
 import { CONTROL_CHANNEL, type ControlMessage } from './pool/messages.js';
@@ -77,15 +78,24 @@ export class TxrankServer {
   private readonly app: uWS.TemplatedApp;
   port = 0;
   developmentKeys: DevelopmentKeys | null = null;
+  /** The model being served (the newest promoted; workers converge on it within one swap). */
+  private serving: ServingModelRef;
+  private learning: LearningLoop | null = null;
+
+  get modelVersion(): string {
+    return this.serving.version;
+  }
 
   private constructor(
     readonly options: Options,
     private readonly storage: Storage,
-    readonly modelVersion: string,
+    serving: ServingModelRef,
+    registryDir: string | null,
     private readonly log: Logger,
   ) {
+    this.serving = serving;
     this.control = ControlBlock.create(options.poolSize);
-    this.control.publishModelGeneration(1);
+    this.control.publishModelGeneration(serving.generation);
     this.metrics = new Metrics({
       queueDepth: () => this.pool.queued,
       inFlight: () => this.pool.inFlight,
@@ -99,7 +109,14 @@ export class TxrankServer {
     });
     this.pool = new InferencePool(
       workerPath('inference'),
-      { dataDir: options.dataDir, modelDir: options.modelDir, modelGeneration: 1, control: this.control.buffer, poolSize: options.poolSize },
+      {
+        dataDir: options.dataDir,
+        modelDir: serving.dir,
+        modelGeneration: serving.generation,
+        registryDir,
+        control: this.control.buffer,
+        poolSize: options.poolSize,
+      },
       options,
       (err) => log.warn(`inference worker error: ${err.message}`),
     );
@@ -122,6 +139,12 @@ export class TxrankServer {
       loadCatalog: (text) => this.loadCatalog(text),
       listCatalogs: () => this.storage.catalog.list(),
       tenantOf: (key) => this.authenticate(key),
+      models: registryDir === null ? undefined : {
+        list: () => this.requireLearning().manager.list(),
+        pin: (version) => this.requireLearning().manager.pin(version),
+        unpin: () => this.requireLearning().manager.unpin(),
+        rollback: (pin) => this.requireLearning().manager.rollback({ pin }),
+      },
     });
   }
 
@@ -133,11 +156,10 @@ export class TxrankServer {
           'Use Node 20 (ABI 115) on glibc linux-x64, or pass --allow-js-fallback to run anyway.',
       );
     }
-    // Check the model here, on the main thread, so a bad model stops the start with one clear error
-    // instead of a pool whose workers fail and are respawned forever.
-    const model = await readModelDir(options.modelDir);
     const storage = openStorage(options.dataDir);
     let server: TxrankServer | null = null;
+    let learning: LearningLoop | null = null;
+    const pendingEvents: LearningEvent[] = [];
     try {
       let developmentKeys: DevelopmentKeys | null = null;
       if (options.demo) {
@@ -150,8 +172,24 @@ export class TxrankServer {
         const tenants = current === null ? [] : (storage.catalog.readTenants(current) ?? []);
         developmentKeys = await mintDevelopmentKeys(storage.keys, tenants.map((t) => t.id));
       }
-      server = new TxrankServer(options, storage, model.manifest.version, log);
+      let serving: ServingModelRef;
+      if (options.learning) {
+        // Events that arrive before the server exists are replayed once it does.
+        learning = await LearningLoop.start({ dataDir: options.dataDir, seedModelDir: options.modelDir }, (e) =>
+          server ? server.onLearningEvent(e) : pendingEvents.push(e),
+        );
+        serving = learning.serving;
+      } else {
+        serving = { version: '', dir: options.modelDir, generation: 1 };
+      }
+      // Check the model here, on the main thread, so a bad model stops the start with one clear error
+      // instead of a pool whose workers fail and are respawned forever.
+      const model = await readModelDir(serving.dir);
+      serving.version = model.manifest.version;
+      server = new TxrankServer(options, storage, serving, learning?.registryDir ?? null, log);
+      server.learning = learning;
       server.developmentKeys = developmentKeys;
+      for (const e of pendingEvents.splice(0)) server.onLearningEvent(e);
       server.refreshCatalog();
       await server.listen();
       server.pollTimer = setInterval(() => server?.refreshCatalog(), options.catalogPollMs);
@@ -159,8 +197,52 @@ export class TxrankServer {
       return server;
     } catch (err) {
       if (server) await server.close();
-      else await storage.close();
+      else {
+        await learning?.close();
+        await storage.close();
+      }
       throw err;
+    }
+  }
+
+  private requireLearning(): LearningLoop {
+    if (!this.learning) throw new TxrankError('not_ready', 'the learning loop is off (--learning false)');
+    return this.learning;
+  }
+
+  /** Model manager and trainer events: a promotion is published to the workers; the rest is logged. */
+  private onLearningEvent(e: LearningEvent): void {
+    switch (e.type) {
+      case 'promoted': {
+        if (e.generation <= this.serving.generation) return;
+        this.serving = { version: e.version, dir: e.dir, generation: e.generation };
+        // Shared memory first, then the message: a worker that reads the generation always finds the dir
+        // through the message or the registry's announced model.
+        this.control.publishModelGeneration(e.generation);
+        const msg: ControlMessage = { type: 'model-changed', generation: e.generation, dir: e.dir };
+        this.channel.postMessage(msg);
+        this.log.info(`model ${e.version} promoted (generation ${e.generation}, ${e.cause}; was ${e.previous})`);
+        break;
+      }
+      case 'rejected':
+        this.log.warn(`model ${e.version} rejected at ${e.stage}: ${e.reason}`);
+        break;
+      case 'exported':
+        this.log.info(`trainer exported candidate ${e.version} (parent ${e.parent})`);
+        break;
+      case 'error':
+        this.log.warn(`learning loop: ${e.error.message}`);
+        break;
+      case 'ready':
+      case 'stopped':
+      case 'started':
+      case 'idle':
+      case 'reset':
+        break;
+      default: {
+        const never: never = e;
+        throw new Error(`unknown learning event ${JSON.stringify(never)}`);
+      }
     }
   }
 
@@ -258,7 +340,7 @@ export class TxrankServer {
       version: packageVersion(),
       protocolVersion: PROTOCOL_VERSION,
       featureSpecVersion: FEATURE_SPEC_VERSION,
-      model: { version: this.modelVersion },
+      model: { version: this.modelVersion, generation: this.serving.generation, learning: this.learning !== null },
       catalog: { version: this.catalog.version, offers: this.catalog.offers, tenants: this.catalog.tenants.size },
       pool: {
         size: this.options.poolSize,
@@ -294,6 +376,7 @@ export class TxrankServer {
     await this.pool.close(this.options.drainTimeoutMs);
     this.socket.closeAll();
     this.channel.close();
+    await this.learning?.close();
     await this.storage.close();
   }
 }

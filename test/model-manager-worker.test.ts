@@ -125,8 +125,7 @@ describe('model manager thread', () => {
     const out: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), env: {} };
     expect(await runModelsCli(['pin', corrupt, '--registry', dir], io)).toBe(0); // sha256 matches: only ONNX Runtime can tell
-    // registry.json names the corrupt version now, but announced.json never does.
-    expect((await reg.serving()).version === corrupt || (await reg.serving()).generation === 3).toBe(true);
+    // registry.json named the corrupt version for a moment; announced.json (what workers load) never does.
     expect((await readAnnounced(dir))?.version).toBe(SHIPPED_VERSION);
     const r = await waitEvent('rejected', corrupt);
     expect(r).toMatchObject({ stage: 'signature' });

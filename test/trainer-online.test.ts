@@ -200,6 +200,21 @@ describe('OnlineTrainer', () => {
     expect(await t.maybeExport()).toBeNull(); // nothing new since
   });
 
+  it('holds scheduled exports while the registry is pinned; an explicit export still goes through', async () => {
+    const reg = await freshRegistry('r7');
+    const t = trainer(reg, new MemorySource(world.examples.slice(0, 3_000)), { exportEveryExamples: 1_000 });
+    await t.start();
+    await reg.pin();
+    await t.checkRegistry();
+    while (t.step() > 0) expect(await t.maybeExport()).toBeNull();
+    expect(t.status().examplesSinceExport).toBeGreaterThan(2_000);
+    const v = await t.exportNow();
+    expect(v).toMatch(/^tt-1-/);
+    await reg.unpin();
+    await t.checkRegistry();
+    expect(t.status()).toMatchObject({ exports: 1, head: v, examplesSinceExport: 0 });
+  });
+
   it('idles without an example source', async () => {
     const reg = await freshRegistry('r6');
     const events: TrainerEvent[] = [];

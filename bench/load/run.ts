@@ -274,13 +274,13 @@ async function main(): Promise<void> {
         const tenant = values.tenant ?? cat?.tenant ?? 'freshmart';
 
         /**
-         * Waits until every server under test is idle (< 15% CPU over 300 ms, at most 30 s): a step that
+         * Waits until every server under test is idle (< 15% CPU over 400 ms, at most 15 s): a step that
          * overloaded a server leaves a backlog that would otherwise be charged to the next step, possibly the
          * other target's.
          */
         const settle = async (): Promise<void> => {
           const pids = activeTargets.map(pidOf).filter((p): p is number => p !== null);
-          const until = Date.now() + 30_000;
+          const until = Date.now() + 15_000;
           let other = 0;
           while (Date.now() < until) {
             const samplers = pids.map((p) => new ProcSampler(p, 1000));
@@ -294,7 +294,7 @@ async function main(): Promise<void> {
             // burst would otherwise land in the step's tail (its CPU is reported per step either way).
             if (busy.every((b) => b < 15) && other < 30) return;
           }
-          console.log(`bench: warning: not quiet after 30 s (other CPU ${Math.round(other)}%); measuring anyway`);
+          console.log(`bench: warning: not quiet after 15 s (other CPU ${Math.round(other)}%); measuring anyway`);
         };
 
         const runStep = async (target: Target, mode: LoadMode, rate: number): Promise<StepRecord> => {

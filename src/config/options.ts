@@ -28,6 +28,7 @@ export interface Options {
   catalogPollMs: number;
   adminKey: string;
   allowJsFallback: boolean;
+  learning: boolean;
 }
 
 type Kind =
@@ -76,6 +77,7 @@ export const OPTION_SPECS: Specs = {
   drainTimeoutMs: { key: 'drainTimeoutMs', default: 5000, unit: 'ms', doc: 'On SIGTERM/SIGINT, how long in-flight requests may finish before they are failed.', type: { kind: 'int', min: 0, max: 120_000 } },
   catalogPollMs: { key: 'catalogPollMs', default: 500, unit: 'ms', doc: 'How often the server checks LMDB for a catalog loaded by another process (the CLI).', type: { kind: 'int', min: 10, max: 60_000 } },
   adminKey: { key: 'adminKey', default: '', unit: 'secret', doc: 'Extra admin API key accepted besides those in the key store (empty: none).', type: { kind: 'string', allowEmpty: true } },
+  learning: { key: 'learning', default: true, unit: 'bool', doc: 'Run the online learning loop: the trainer thread (engagement -> new candidate models) and the model manager thread (validate, promote, hot-swap). Off: serve --model-dir as is.', type: { kind: 'bool' } },
   allowJsFallback: { key: 'allowJsFallback', default: false, unit: 'bool', doc: 'Start even when uWebSockets.js runs its slow pure-JS fallback instead of the native server.', type: { kind: 'bool' } },
 };
 

@@ -46,11 +46,6 @@ export class ByteWriter {
     this.pos += src.length;
   }
 
-  zeros(n: number): void {
-    this.buf.fill(0, this.pos, this.pos + n);
-    this.pos += n;
-  }
-
   str(s: string): void {
     const n = this.buf.write(s, this.pos + 2, 'utf8');
     this.buf.writeUInt16LE(n, this.pos);

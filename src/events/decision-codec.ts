@@ -1,31 +1,41 @@
 /**
- * The decision record in ev_decisions: a compact binary layout, encoded on the serving path (about 1 µs) and
- * patched in place by ingest, which only ever rewrites the two mutable areas at fixed offsets (the event
- * count and one engagement-flag byte per shown offer). Never on the wire.
+ * Two records per decision, both compact binary, never on the wire.
+ *
+ * The decision record in ev_decisions (keyed by decisionId), immutable once logged, encoded on the serving
+ * path (about 1 µs):
  *
  *   0   u8   format (1)
  *   1   u8   n, the number of shown offers
  *   2   u16  dim, the number of transaction features
  *   4   u32  catalogVersion
  *   8   f64  decidedAt (ms)
- *   16  u32  eventCount             mutable: events accepted for this decision
- *   20  f32 x dim  txnFeatures
- *   F   u8 x n     engagement flags  mutable: FLAG bits per shown offer, F = 20 + 4 dim
+ *   16  f32 x dim  txnFeatures
  *   ... n x (f64 p, f64 propensity, u16 position)
  *   ... strings (u16 length + UTF-8): decisionId, tenant, placement, buyer ('' when none), modelVersion,
  *       policy, then the n offer ids
  *
- * The layout only grows by appending: a new field goes after the last string, and a reader of this version
- * ignores bytes it does not know. A change to an existing field needs a new format number.
+ * Its engagement state, the value of its ev_decision_times entry (keyed by [decidedAt, decisionId]), which
+ * ingest rewrites (read, patch, put) once per decision per commit group:
+ *
+ *   0   u32  eventCount   events accepted for this decision
+ *   4   u8 x n            FLAG bits per shown offer, in shown order
+ *
+ * Why the mutable part lives in the time index and not in the decision record: decision ids are random
+ * (UUIDs), so patching records keyed by them dirties one random B-tree page per decision per commit, a 4 KiB
+ * copy each. Engagement arrives for recent decisions, and keyed by time those sit together in the last few
+ * pages: the same updates dirty a handful of pages (bench/events.bench.ts measured about 2x the events/s).
+ *
+ * Layouts only grow by appending: a new field goes after the last one, and a reader of this version ignores
+ * bytes it does not know. A change to an existing field needs a new format number.
  */
 import { TxrankError } from '../errors/codes.js';
 import { ByteReader, ByteWriter, strSize } from './bytes.js';
 import type { DecisionRecord, EventKind, ShownOffer } from './types.js';
 
 const FORMAT = 1;
-const HEADER = 20;
-const EVENT_COUNT_AT = 16;
+const HEADER = 16;
 const SHOWN_BYTES = 8 + 8 + 2;
+const ENGAGEMENT_HEADER = 4;
 
 /** Engagement flag bits, one byte per shown offer. */
 export const FLAG: Readonly<Record<EventKind, number>> = { impression: 1, click: 2, conversion: 4, dismiss: 8 };
@@ -43,7 +53,7 @@ export function encodeDecision(rec: DecisionRecord): Buffer {
   if (n > 255) throw new TxrankError('internal', `a decision shows at most 255 offers; got ${n}`);
   const policy = rec.policy ?? DEFAULT_POLICY;
   const buyer = rec.buyer ?? '';
-  let size = HEADER + 4 * dim + n + n * SHOWN_BYTES;
+  let size = HEADER + 4 * dim + n * SHOWN_BYTES;
   size += strSize(rec.decisionId) + strSize(rec.tenant) + strSize(rec.placement) + strSize(buyer);
   size += strSize(rec.modelVersion) + strSize(policy);
   for (let i = 0; i < n; i++) size += strSize(rec.shown[i].offerId);
@@ -53,9 +63,7 @@ export function encodeDecision(rec: DecisionRecord): Buffer {
   w.u16(dim);
   w.u32(rec.catalogVersion);
   w.f64(rec.decidedAt);
-  w.u32(0);
   w.bytes(new Uint8Array(rec.txnFeatures.buffer, rec.txnFeatures.byteOffset, dim * 4));
-  w.zeros(n);
   for (let i = 0; i < n; i++) {
     const s = rec.shown[i];
     w.f64(s.p);
@@ -72,16 +80,8 @@ export function encodeDecision(rec: DecisionRecord): Buffer {
   return w.done();
 }
 
-/** A decoded decision with its engagement state. */
-export interface DecodedDecision {
-  record: DecisionRecord;
-  /** FLAG bits per shown offer, in shown order. */
-  flags: Uint8Array;
-  eventCount: number;
-}
-
 /** Decodes a whole record; `end` is the value's size (getBinaryFast buffers are longer than the value). */
-export function decodeDecision(buf: Buffer, end: number = buf.length): DecodedDecision {
+export function decodeDecision(buf: Buffer, end: number = buf.length): DecisionRecord {
   const r = new ByteReader(buf, 0, end);
   const format = r.u8();
   if (format !== FORMAT) throw new TxrankError('internal', `unknown decision record format ${format}`);
@@ -89,10 +89,7 @@ export function decodeDecision(buf: Buffer, end: number = buf.length): DecodedDe
   const dim = r.u16();
   const catalogVersion = r.u32();
   const decidedAt = r.f64();
-  const eventCount = r.u32();
   const txnFeatures = r.f32s(dim);
-  const flags = Uint8Array.from(buf.subarray(r.pos, r.pos + n));
-  r.pos += n;
   const shown: ShownOffer[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const p = r.f64();
@@ -109,48 +106,73 @@ export function decodeDecision(buf: Buffer, end: number = buf.length): DecodedDe
   for (let i = 0; i < n; i++) shown[i].offerId = r.str();
   const record: DecisionRecord = { decisionId, tenant, placement, decidedAt, txnFeatures, modelVersion, catalogVersion, policy, shown };
   if (buyer !== '') record.buyer = buyer;
-  return { record, flags, eventCount };
+  return record;
 }
 
 /**
- * What ingest needs of a decision, over a buffer it owns (a copy) and may patch and write back. Decoding
- * the head skips the features and the per-offer numbers: only the tenant, the time and the offer ids.
+ * What ingest needs of a decision record: the tenant, the time and the offer ids, decoded at once from
+ * getBinaryFast's reused buffer (skipping the features and the per-offer numbers).
  */
-export class DecisionHead {
-  readonly tenant: string;
-  readonly decidedAt: number;
-  readonly offerIds: string[];
-  readonly #flagsAt: number;
+export interface DecisionHead {
+  tenant: string;
+  decidedAt: number;
+  offerIds: string[];
+}
+
+export function decodeDecisionHead(buf: Buffer, end: number = buf.length): DecisionHead {
+  const r = new ByteReader(buf, 0, end);
+  const format = r.u8();
+  if (format !== FORMAT) throw new TxrankError('internal', `unknown decision record format ${format}`);
+  const n = r.u8();
+  const dim = r.u16();
+  r.pos = HEADER + 4 * dim + n * SHOWN_BYTES;
+  r.skipStr(); // decisionId
+  const tenant = r.str();
+  r.skipStr(); // placement
+  r.skipStr(); // buyer
+  r.skipStr(); // modelVersion
+  r.skipStr(); // policy
+  const offerIds: string[] = new Array(n);
+  for (let i = 0; i < n; i++) offerIds[i] = r.str();
+  return { tenant, decidedAt: buf.readDoubleLE(8), offerIds };
+}
+
+/** A fresh engagement value for a decision showing n offers: no events, no flags. */
+export function newEngagement(n: number): Buffer {
+  return Buffer.alloc(ENGAGEMENT_HEADER + n);
+}
+
+/** An engagement value being updated: over a copy the caller owns and writes back when dirty. */
+export class Engagement {
   dirty = false;
 
-  constructor(readonly bytes: Buffer) {
-    const r = new ByteReader(bytes);
-    const format = r.u8();
-    if (format !== FORMAT) throw new TxrankError('internal', `unknown decision record format ${format}`);
-    const n = r.u8();
-    const dim = r.u16();
-    r.u32();
-    this.decidedAt = r.f64();
-    this.#flagsAt = HEADER + 4 * dim;
-    r.pos = this.#flagsAt + n + n * SHOWN_BYTES;
-    r.skipStr(); // decisionId
-    this.tenant = r.str();
-    r.skipStr(); // placement
-    r.skipStr(); // buyer
-    r.skipStr(); // modelVersion
-    r.skipStr(); // policy
-    this.offerIds = new Array(n);
-    for (let i = 0; i < n; i++) this.offerIds[i] = r.str();
-  }
+  constructor(readonly bytes: Buffer) {}
 
   get eventCount(): number {
-    return this.bytes.readUInt32LE(EVENT_COUNT_AT);
+    return this.bytes.readUInt32LE(0);
+  }
+
+  /** FLAG bits of the shown offer at `index`. */
+  flags(index: number): number {
+    return this.bytes[ENGAGEMENT_HEADER + index];
   }
 
   /** Counts one more accepted event and sets its flag bit on the shown offer at `index`. */
   record(index: number, bit: number): void {
-    this.bytes.writeUInt32LE(this.eventCount + 1, EVENT_COUNT_AT);
-    this.bytes[this.#flagsAt + index] |= bit;
+    this.bytes.writeUInt32LE(this.eventCount + 1, 0);
+    this.bytes[ENGAGEMENT_HEADER + index] |= bit;
     this.dirty = true;
   }
+}
+
+/** Flag bits of the shown offer at `index`, read straight from a stored engagement value. */
+export function engagementFlags(buf: Buffer, index: number): number {
+  return buf[ENGAGEMENT_HEADER + index];
+}
+
+/** The union of the flag bits of every shown offer in a stored engagement value. */
+export function engagementAny(buf: Buffer, end: number = buf.length): number {
+  let f = 0;
+  for (let i = ENGAGEMENT_HEADER; i < end; i++) f |= buf[i];
+  return f;
 }

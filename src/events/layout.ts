@@ -3,12 +3,13 @@
  * leaves room for 16 DBs and the catalog uses 4). All values are compact binary records written by the
  * codecs in this folder, so every DB is opened with `encoding: 'binary'` and nothing goes through msgpack.
  *
- *   ev_decisions       decisionId                      -> decision record (decision-codec.ts), engagement
- *                                                         flags and event count updated in place by ingest
- *   ev_decision_times  [decidedAt, decisionId]         -> empty: the time order, for the labeler and retention
+ *   ev_decisions       decisionId                      -> decision record (decision-codec.ts), immutable
+ *   ev_decision_times  [decidedAt, decisionId]         -> engagement: event count + flags per shown offer
+ *                                                         (decision-codec.ts); the time order is what the
+ *                                                         labeler and retention walk
  *   ev_events          [tenant, eventId]               -> event record (event-codec.ts); the key IS the
  *                                                         idempotency key, so it lives exactly as long as the event
- *   ev_event_refs      [decisionId, tenant, eventId]   -> empty: a decision's events, deleted with it
+ *   ev_event_refs      [decidedAt, decisionId, tenant, eventId] -> empty: a decision's events, deleted with it
  *   ev_examples        seq                             -> labelled example (example-codec.ts)
  *   ev_meta            'label_cursor' | 'last_seq'     -> the labeler's position (meta-codec in labeler.ts)
  */
@@ -26,7 +27,7 @@ export const EVENTS_LAYOUT = {
 
 export type DecisionTimeKey = [decidedAt: number, decisionId: string];
 export type EventKey = [tenant: string, eventId: string];
-export type EventRefKey = [decisionId: string, tenant: string, eventId: string];
+export type EventRefKey = [decidedAt: number, decisionId: string, tenant: string, eventId: string];
 
 export interface EventDbs {
   root: RootDatabase;
@@ -38,7 +39,11 @@ export interface EventDbs {
   meta: Database<Buffer, string>;
 }
 
-/** Index values that carry nothing: the key is the information. */
+/**
+ * Index values that carry nothing: the key is the information. Keys that grow with time (decision time
+ * first) keep each commit's writes in the last few B-tree pages; only ev_decisions and ev_events take keys
+ * chosen by others (UUIDs, client ids), so only their writes land on random pages.
+ */
 export const EMPTY = Buffer.alloc(0);
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { TemplatedApp } from 'uWebSockets.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { toWireError } from '../errors/codes.js';
+import { TxrankError, toWireError } from '../errors/codes.js';
 import { EventBatch } from '../protocol/messages.js';
 import { receivedEvent, type EngagementSink } from './decision-socket.js';
 import { apiKeyOf, readBody, reply, send, sendError, sendJson } from './http.js';
@@ -34,8 +34,16 @@ export interface RouteDeps {
   /** The tenant a (tenant) API key authenticates, or null. */
   tenantOf: (key: string) => string | null;
   engagement?: EngagementSink;
-  /** Extra admin routes (model registry) attached by their owners. */
-  extra?: (app: TemplatedApp) => void;
+  /** The model registry's operator actions, when the learning loop runs. */
+  models?: ModelAdmin;
+}
+
+/** Operator actions on the model registry (the model manager thread performs them). */
+export interface ModelAdmin {
+  list(): Promise<unknown>;
+  pin(version?: string): Promise<unknown>;
+  unpin(): Promise<unknown>;
+  rollback(pin: boolean): Promise<unknown>;
 }
 
 export function attachRoutes(app: TemplatedApp, deps: RouteDeps): void {
@@ -108,7 +116,45 @@ export function attachRoutes(app: TemplatedApp, deps: RouteDeps): void {
       .catch((err: unknown) => sendError(r, 500, 'internal', toWireError(err).message));
   });
 
-  deps.extra?.(app);
+  // Model registry: history with metrics, pin (optionally to a version), unpin, rollback. Bodies are JSON:
+  // pin {"version"?: string}, rollback {"pin"?: boolean}.
+  const modelAction = (path: string, act: (models: ModelAdmin, body: Record<string, unknown>) => Promise<unknown>) => {
+    app.post(path, (res, req) => {
+      const r = reply(res);
+      if (!deps.isAdmin(apiKeyOf(req))) return sendError(r, 401, 'unauthorized', 'an admin API key is required');
+      const models = deps.models;
+      if (!models) return sendError(r, 503, 'not_ready', 'the learning loop is off (--learning false)');
+      readBody(r, 64 * 1024)
+        .then((body) => {
+          const text = body.toString('utf8').trim();
+          const parsed: unknown = text ? JSON.parse(text) : {};
+          if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TxrankError('bad_request', 'the body must be a JSON object');
+          return act(models, parsed as Record<string, unknown>);
+        })
+        .then(
+          (summary) => sendJson(r, 200, summary),
+          (err: unknown) => {
+            const e = err instanceof SyntaxError ? { code: 'malformed' as const, message: 'the body is not JSON' } : toWireError(err);
+            sendError(r, e.code === 'internal' ? 500 : 400, e.code, e.message);
+          },
+        );
+    });
+  };
+  app.get('/admin/models', (res, req) => {
+    const r = reply(res);
+    if (!deps.isAdmin(apiKeyOf(req))) return sendError(r, 401, 'unauthorized', 'an admin API key is required');
+    if (!deps.models) return sendError(r, 503, 'not_ready', 'the learning loop is off (--learning false)');
+    deps.models.list().then(
+      (summary) => sendJson(r, 200, summary),
+      (err: unknown) => sendError(r, 500, 'internal', toWireError(err).message),
+    );
+  });
+  modelAction('/admin/models/pin', (m, b) => {
+    if (b.version !== undefined && typeof b.version !== 'string') throw new TxrankError('bad_request', '/version: expected a string');
+    return m.pin(b.version);
+  });
+  modelAction('/admin/models/unpin', (m) => m.unpin());
+  modelAction('/admin/models/rollback', (m, b) => m.rollback(b.pin === true));
 
   app.any('/*', (res, req) => {
     sendError(reply(res), 404, 'bad_request', `no route ${req.getMethod().toUpperCase()} ${req.getUrl()}`);

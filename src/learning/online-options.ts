@@ -1,7 +1,7 @@
 /**
  * Options of the learning loop's two threads, one spec table each (default, unit, meaning, bounds), one
  * validator that names the bad option and the expected form, and a Markdown table generated from the spec
- * that docs/LEARNING.md carries (test/trainer-options.test.ts and test/model-manager-options.test.ts keep
+ * that docs/LEARNING.md carries (test/model-manager-options.test.ts keeps
  * them equal). This file holds the small kit both use and the trainer's options; the manager's are in
  * src/model-manager/options.ts.
  */

@@ -85,6 +85,8 @@ export class OnlineTrainer {
   #window: Window | null = null;
   #lastExportAt = 0;
   #lastRegistryCheck = -Infinity;
+  /** The registry was pinned at the last check: scheduled exports wait (candidates would only pile up). */
+  #pinned = false;
   #busyMs = 0;
   #readTotal = 0;
   #exports = 0;
@@ -212,8 +214,9 @@ export class OnlineTrainer {
     };
   }
 
-  /** Exports when due by count or time; returns the new version or null. */
+  /** Exports when due by count or time, unless the registry is pinned; returns the new version or null. */
   async maybeExport(): Promise<string | null> {
+    if (this.#pinned) return null;
     const dueByCount = this.#sinceExport >= this.#opt.exportEveryExamples;
     const dueByTime = this.#now() - this.#lastExportAt >= this.#opt.exportEverySeconds * 1000 && this.#sinceExport >= this.#opt.minExamplesPerExport;
     return dueByCount || dueByTime ? this.#export() : null;
@@ -226,6 +229,7 @@ export class OnlineTrainer {
   async checkRegistry(): Promise<boolean> {
     this.#lastRegistryCheck = this.#now();
     const s = await this.#reg.state();
+    this.#pinned = s.pinned;
     if (!this.#lineage.has(s.serving)) {
       await this.#resetTo(s.serving);
       this.#emit({ type: 'reset', base: s.serving, reason: `serving model ${s.serving} is not in the trainer's lineage` });

@@ -60,6 +60,8 @@ export class ModelManager {
   #queue: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
+  /** The serving change that could not be resolved, reported once rather than every poll. */
+  #stuck: string | null = null;
 
   constructor(deps: ModelManagerDeps) {
     this.#reg = deps.registry;
@@ -188,6 +190,7 @@ export class ModelManager {
           const previous = this.#announced;
           await writeAnnounced(this.#reg.dir, { version: d.version, dir, generation: d.generation, pinned: s.pinned });
           this.#announced = { version: d.version, generation: d.generation };
+          for (const k of this.#checks.keys()) if (k !== key) this.#checks.delete(k);
           if (previous === null) {
             this.#emit({ type: 'ready', version: d.version, dir, generation: d.generation, pinned: s.pinned });
           } else {
@@ -205,6 +208,8 @@ export class ModelManager {
           break;
         }
         case 'stuck':
+          if (this.#stuck === key) return changed;
+          this.#stuck = key;
           throw new TxrankError('internal', d.reason);
         default: {
           const never: never = d;

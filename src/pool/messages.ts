@@ -89,6 +89,8 @@ export interface InferenceWorkerData {
   /** The model serving at start, and its generation (later ones arrive as model-changed). */
   modelDir: string;
   modelGeneration: number;
+  /** The model registry, when the learning loop runs: a restarted worker adopts its announced model. */
+  registryDir: string | null;
   /** SharedArrayBuffer of the control block (control-block.ts). */
   control: SharedArrayBuffer;
   /** Per-worker slots in the control block. */

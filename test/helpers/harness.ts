@@ -53,6 +53,7 @@ export async function startTestServer(opts: { catalog?: string | null; overrides
     demo: false,
     poolSize: 2,
     catalogPollMs: 50,
+    learning: false,
     ...opts.overrides,
   });
   const server = await TxrankServer.start(options);

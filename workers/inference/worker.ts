@@ -22,6 +22,7 @@ import { openStorage } from '../../src/catalog/store.js';
 import type { CatalogSnapshot } from '../../src/catalog/types.js';
 import { toWireError } from '../../src/errors/codes.js';
 import { readModelDir, type LoadedModel } from '../../src/model/model-dir.js';
+import { readAnnounced } from '../../src/registry/registry.js';
 import { ControlBlock, WORKER_STATE } from '../../src/pool/control-block.js';
 import {
   CONTROL_CHANNEL,
@@ -42,16 +43,22 @@ const slot = control.claimSlot();
 control.setWorker(slot, WORKER_STATE.starting, 0, 0);
 
 const storage = openStorage(data.dataDir, { readOnly: true });
+// A worker piscina starts later (replacing a dead one) still carries the start-time model in workerData;
+// the registry's announced model (only ever one that passed the manager's checks) is newer then.
+const announced = data.registryDir === null ? null : await readAnnounced(data.registryDir).catch(() => null);
+const initial = announced && announced.generation > data.modelGeneration ? announced : { dir: data.modelDir, generation: data.modelGeneration };
 let model: LoadedModel;
 try {
-  model = await readModelDir(data.modelDir);
+  model = await readModelDir(initial.dir);
 } catch (err) {
   control.setWorker(slot, WORKER_STATE.failed, 0, 0);
   throw err;
 }
-let modelGeneration = data.modelGeneration;
+let modelGeneration = initial.generation;
 /** The newest model announced; differs from modelGeneration while a swap is pending. */
-let wanted = { generation: data.modelGeneration, dir: data.modelDir };
+let wanted = { generation: initial.generation, dir: initial.dir };
+/** A generation whose model failed to load here: not retried on every task (the old one keeps serving). */
+let failedGeneration = 0;
 
 // Assigned only by build(); the casts stop TypeScript narrowing them to null at module level.
 let current = null as CatalogView | null;
@@ -80,13 +87,17 @@ function refresh(): Promise<void> {
 
 function stale(): boolean {
   const version = storage.catalog.currentVersion();
-  return wanted.generation !== modelGeneration || (version !== null && version !== current?.catalogVersion);
+  return modelPending() || (version !== null && version !== current?.catalogVersion);
+}
+
+function modelPending(): boolean {
+  return wanted.generation !== modelGeneration && wanted.generation !== failedGeneration;
 }
 
 async function build(): Promise<void> {
   const version = storage.catalog.currentVersion();
   const target = wanted;
-  const modelChanges = target.generation !== modelGeneration;
+  const modelChanges = modelPending();
   const catalogChanges = version !== null && version !== current?.catalogVersion;
   if (!modelChanges && !catalogChanges) return;
   await takeRebuildToken();
@@ -111,6 +122,9 @@ async function build(): Promise<void> {
     modelGeneration = target.generation;
     control.setWorker(slot, WORKER_STATE.serving, view.catalogVersion, modelGeneration);
     await old?.retire();
+  } catch (err) {
+    if (modelChanges) failedGeneration = target.generation;
+    throw err;
   } finally {
     control.releaseRebuildToken(slot);
   }

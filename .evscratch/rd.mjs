@@ -1,0 +1,30 @@
+import { open } from 'lmdb';
+import { mkdtempSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+const root = open(mkdtempSync('/tmp/evscratch/r-'), { maxDbs: 16 });
+const a = root.openDB('a', { encoding: 'binary' });
+const b = root.openDB('b', { encoding: 'binary' });
+const ids = Array.from({ length: 200000 }, () => randomUUID());
+const v = Buffer.alloc(300, 1);
+for (let i = 0; i < ids.length; i++) { a.put(ids[i], v); if (i % 5000 === 0) await a.committed; }
+await a.committed;
+let t = performance.now(); let x = 0;
+for (let i = 0; i < 100000; i++) x += a.getBinaryFast(ids[(i * 7919) % ids.length]).length;
+console.log('read txn get µs', ((performance.now() - t) * 1000 / 100000).toFixed(2));
+await root.transaction(() => {
+  let t = performance.now();
+  for (let i = 0; i < 100000; i++) x += a.getBinaryFast(ids[(i * 7919) % ids.length]).length;
+  console.log('write txn (clean) get µs', ((performance.now() - t) * 1000 / 100000).toFixed(2));
+  for (let i = 0; i < 3000; i++) b.putSync(randomUUID(), v);
+  t = performance.now();
+  for (let i = 0; i < 100000; i++) x += a.getBinaryFast(ids[(i * 7919) % ids.length]).length;
+  console.log('write txn (3000 dirty) get µs', ((performance.now() - t) * 1000 / 100000).toFixed(2));
+  t = performance.now();
+  for (let i = 0; i < 3000; i++) b.putSync(randomUUID(), v);
+  console.log('random putSync µs', ((performance.now() - t) * 1000 / 3000).toFixed(2));
+  const keys = Array.from({length: 3000}, () => ['a', randomUUID()]);
+  t = performance.now();
+  for (let i = 0; i < 3000; i++) b.putSync(keys[i], v.subarray(0, 60));
+  console.log('random array-key putSync µs', ((performance.now() - t) * 1000 / 3000).toFixed(2));
+});
+await root.close();

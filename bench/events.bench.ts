@@ -1,0 +1,251 @@
+/**
+ * Event log benchmark (not a test: timings never go in tests).
+ *
+ *   1. logDecision: µs per call on the calling thread (the serving path's cost), and how long the queued
+ *      decisions take to commit.
+ *   2. ingest: events per second acknowledged durably, for each ackOn mode ('flushed': fsync done;
+ *      'committed': in the OS page cache) and batch size, against pre-logged decisions, with `--inflight`
+ *      batches outstanding (closed loop: a new batch is sent as soon as one is acknowledged). Ack latency is
+ *      from the ingest() call to its resolution, in an HDR histogram.
+ *   3. labelDue: examples per second joined from the decisions and events above.
+ *
+ * Every event is new (unique event ids), impression 80% / click 15% / conversion 5%, on a random shown
+ * offer of a random pre-logged decision, so ingest does its full work: duplicate check, decision lookup,
+ * window checks, event + index puts, flag update.
+ *
+ * Run: npx tsc -p . && node dist/bench/events.bench.js [--seconds 5] [--batches 100,1000] [--inflight 4]
+ *        [--decisions 100000] [--out bench/results/events.json]
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import { openStorage, type Storage } from '../src/catalog/store.js';
+import { TXN_DIM } from '../src/features/spec.js';
+import { EventStore, type AckOn, type DecisionRecord, type EngagementEvent } from '../src/events/store.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+
+const SECONDS = Number(arg('--seconds', '5'));
+const BATCHES = arg('--batches', '100,1000').split(',').map(Number);
+const INFLIGHT = Number(arg('--inflight', '4'));
+const DECISIONS = Number(arg('--decisions', '100000'));
+const OUT = arg('--out', 'bench/results/events.json');
+const MODES: AckOn[] = ['flushed', 'committed'];
+const SHOWN = 3;
+const TENANT = 'freshmart';
+
+/** A small deterministic PRNG (xorshift32), so runs are comparable. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 0x1_0000_0000;
+  };
+}
+
+function decision(i: number, decidedAt: number, rnd: () => number): DecisionRecord {
+  const f = new Float32Array(TXN_DIM);
+  for (let k = 0; k < TXN_DIM; k++) f[k] = rnd();
+  return {
+    decisionId: `0b6c3f0e-8d1a-4c57-9a43-${i.toString(16).padStart(12, '0')}`,
+    tenant: TENANT,
+    placement: 'checkout',
+    decidedAt,
+    buyer: `b-${i % 5000}`,
+    txnFeatures: f,
+    modelVersion: 'tt-1-3f9a2c1d',
+    catalogVersion: 7,
+    policy: 'ai',
+    shown: Array.from({ length: SHOWN }, (_, k) => ({ offerId: `fm-${(i * 7 + k * 13) % 4000}`, position: k + 1, p: 0.02 + 0.01 * k, propensity: 1 })),
+  };
+}
+
+interface Summary {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+function summary(h: hdr.Histogram): Summary {
+  const ms = (us: number) => Math.round(us) / 1000;
+  return {
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+    mean: Math.round(h.mean) / 1000,
+  };
+}
+
+function histogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+}
+
+async function withStore<T>(ackOn: AckOn, fn: (store: EventStore, storage: Storage, dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'txrank-events-bench-'));
+  const storage = openStorage(dir);
+  const store = new EventStore(storage.root, { ackOn, maxPendingEvents: 1_000_000 });
+  try {
+    return await fn(store, storage, dir);
+  } finally {
+    await store.close();
+    await storage.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function preLog(store: EventStore, storage: Storage, decidedAt: number): Promise<{ usPerCall: number; commitMs: number }> {
+  const rnd = prng(7);
+  const records = Array.from({ length: DECISIONS }, (_, i) => decision(i, decidedAt + (i % 1000), rnd));
+  // Warm-up (JIT), then timed in slices the size of a busy event-loop turn.
+  for (let i = 0; i < 2000; i++) store.logDecision(records[i]);
+  await storage.root.committed;
+  let spent = 0;
+  const t0 = performance.now();
+  for (let i = 2000; i < DECISIONS; i += 500) {
+    const s = performance.now();
+    for (let j = i; j < Math.min(i + 500, DECISIONS); j++) store.logDecision(records[j]);
+    spent += performance.now() - s;
+    // Let lmdb-js commit between slices, as the server's event loop would.
+    await new Promise((r) => setImmediate(r));
+  }
+  await storage.root.committed;
+  const commitMs = performance.now() - t0;
+  return { usPerCall: (spent * 1000) / (DECISIONS - 2000), commitMs };
+}
+
+interface IngestResult {
+  ackOn: AckOn;
+  batch: number;
+  inflight: number;
+  seconds: number;
+  events: number;
+  eventsPerSecond: number;
+  ackMs: Summary;
+  accepted: number;
+  rejected: number;
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+}
+
+async function ingestRun(store: EventStore, ackOn: AckOn, batch: number, decidedAt: number, offset: number): Promise<IngestResult> {
+  const rnd = prng(11 + batch);
+  let next = offset;
+  const makeBatch = (): EngagementEvent[] => {
+    const out: EngagementEvent[] = new Array(batch);
+    for (let k = 0; k < batch; k++) {
+      const d = Math.floor(rnd() * DECISIONS);
+      const r = rnd();
+      const kind = r < 0.8 ? 'impression' : r < 0.95 ? 'click' : 'conversion';
+      const e: EngagementEvent = {
+        tenant: TENANT,
+        eventId: `ev-${next++}`,
+        decisionId: `0b6c3f0e-8d1a-4c57-9a43-${d.toString(16).padStart(12, '0')}`,
+        offerId: `fm-${(d * 7 + Math.floor(rnd() * SHOWN) * 13) % 4000}`,
+        kind,
+        ts: decidedAt + 5_000,
+      };
+      if (kind === 'conversion') {
+        e.value = 12.5;
+        e.currency = 'USD';
+      }
+      out[k] = e;
+    }
+    return out;
+  };
+  const h = histogram();
+  let events = 0;
+  let accepted = 0;
+  let rejected = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const deadline = t0 + SECONDS * 1000;
+  const lane = async () => {
+    while (performance.now() < deadline) {
+      const b = makeBatch();
+      const s = performance.now();
+      const outcomes = await store.ingest(b);
+      h.recordValue(Math.max(1, Math.round((performance.now() - s) * 1000)));
+      events += outcomes.length;
+      for (const o of outcomes) {
+        if ('status' in o) accepted++;
+        else rejected++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: INFLIGHT }, lane));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    ackOn,
+    batch,
+    inflight: INFLIGHT,
+    seconds: Math.round(elapsed * 100) / 100,
+    events,
+    eventsPerSecond: Math.round(accepted / elapsed),
+    ackMs: summary(h),
+    accepted,
+    rejected,
+    cpuUserSeconds: Math.round(cpu.user / 1e4) / 100,
+    cpuSystemSeconds: Math.round(cpu.system / 1e4) / 100,
+  };
+}
+
+async function main(): Promise<void> {
+  const decidedAt = Date.now() - 10 * 60_000;
+  const ingest: IngestResult[] = [];
+  let logDecision: { usPerCall: number; commitMs: number; decisions: number } | null = null;
+  let labelling: { decisions: number; examples: number; ms: number; examplesPerSecond: number } | null = null;
+  for (const ackOn of MODES) {
+    await withStore(ackOn, async (store, storage) => {
+      const logged = await preLog(store, storage, decidedAt);
+      logDecision ??= { ...logged, decisions: DECISIONS };
+      let offset = 0;
+      for (const batch of BATCHES) {
+        const r = await ingestRun(store, ackOn, batch, decidedAt, offset);
+        offset += r.events;
+        ingest.push(r);
+        console.log(
+          `ingest ackOn=${ackOn.padEnd(9)} batch=${String(batch).padStart(5)} inflight=${INFLIGHT}: ${String(r.eventsPerSecond).padStart(7)} events/s` +
+            `  ack p50 ${r.ackMs.p50} ms  p99 ${r.ackMs.p99} ms  max ${r.ackMs.max} ms  (rejected ${r.rejected}, cpu user ${r.cpuUserSeconds}s sys ${r.cpuSystemSeconds}s)`,
+        );
+      }
+      if (labelling === null) {
+        const t = performance.now();
+        const res = await store.labelDue(decidedAt + 2 * 3_600_000);
+        const ms = performance.now() - t;
+        labelling = { decisions: res.decisions, examples: res.examples, ms: Math.round(ms), examplesPerSecond: Math.round(res.examples / (ms / 1000)) };
+      }
+    });
+  }
+  console.log(`logDecision: ${logDecision!.usPerCall.toFixed(2)} µs per call on the calling thread; ${DECISIONS} decisions committed in ${Math.round(logDecision!.commitMs)} ms`);
+  console.log(`labelDue: ${labelling!.decisions} decisions -> ${labelling!.examples} examples in ${labelling!.ms} ms (${labelling!.examplesPerSecond} examples/s)`);
+  const result = {
+    date: new Date().toISOString(),
+    command: `node dist/bench/events.bench.js ${process.argv.slice(2).join(' ')}`.trim(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    tmpdir: os.tmpdir(),
+    decisions: DECISIONS,
+    shownPerDecision: SHOWN,
+    logDecision,
+    ingest,
+    labelling,
+  };
+  await mkdir(path.dirname(OUT), { recursive: true });
+  await writeFile(OUT, JSON.stringify(result, null, 2) + '\n');
+  console.log(`wrote ${OUT}`);
+}
+
+await main();
