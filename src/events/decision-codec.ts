@@ -14,35 +14,18 @@
  *   ... strings (u16 length + UTF-8): decisionId, tenant, placement, buyer ('' when none), modelVersion,
  *       policy, then the n offer ids
  *
- * Its engagement state, the value of its ev_decision_times entry (keyed by [decidedAt, decisionId]), which
- * ingest rewrites (read, patch, put) once per decision per commit group:
+ * Its engagement state (what ingest changes) is a separate value: engagement-codec.ts.
  *
- *   0   u32  eventCount   events accepted for this decision
- *   4   u8 x n            FLAG bits per shown offer, in shown order
- *
- * Why the mutable part lives in the time index and not in the decision record: decision ids are random
- * (UUIDs), so patching records keyed by them dirties one random B-tree page per decision per commit, a 4 KiB
- * copy each. Engagement arrives for recent decisions, and keyed by time those sit together in the last few
- * pages: the same updates dirty a handful of pages (bench/events.bench.ts measured about 2x the events/s).
- *
- * Layouts only grow by appending: a new field goes after the last one, and a reader of this version ignores
+ * The layout only grows by appending: a new field goes after the last one, and a reader of this version ignores
  * bytes it does not know. A change to an existing field needs a new format number.
  */
 import { TxrankError } from '../errors/codes.js';
 import { ByteReader, ByteWriter, strSize } from './bytes.js';
-import type { DecisionRecord, EventKind, ShownOffer } from './types.js';
+import type { DecisionRecord, ShownOffer } from './types.js';
 
 const FORMAT = 1;
 const HEADER = 16;
 const SHOWN_BYTES = 8 + 8 + 2;
-const ENGAGEMENT_HEADER = 4;
-
-/** Engagement flag bits, one byte per shown offer. */
-export const FLAG: Readonly<Record<EventKind, number>> = { impression: 1, click: 2, conversion: 4, dismiss: 8 };
-
-/** An offer counts as seen (it gets an example) when the buyer saw it: an impression, or a click or a
- * dismiss, which imply one (impression beacons get lost; a click on an unseen offer is impossible). */
-export const SEEN = FLAG.impression | FLAG.click | FLAG.dismiss;
 
 /** The front's decisions predate the policy field; a decision without one was served by the greedy policy. */
 const DEFAULT_POLICY = 'ai';
@@ -135,44 +118,4 @@ export function decodeDecisionHead(buf: Buffer, end: number = buf.length): Decis
   const offerIds: string[] = new Array(n);
   for (let i = 0; i < n; i++) offerIds[i] = r.str();
   return { tenant, decidedAt: buf.readDoubleLE(8), offerIds };
-}
-
-/** A fresh engagement value for a decision showing n offers: no events, no flags. */
-export function newEngagement(n: number): Buffer {
-  return Buffer.alloc(ENGAGEMENT_HEADER + n);
-}
-
-/** An engagement value being updated: over a copy the caller owns and writes back when dirty. */
-export class Engagement {
-  dirty = false;
-
-  constructor(readonly bytes: Buffer) {}
-
-  get eventCount(): number {
-    return this.bytes.readUInt32LE(0);
-  }
-
-  /** FLAG bits of the shown offer at `index`. */
-  flags(index: number): number {
-    return this.bytes[ENGAGEMENT_HEADER + index];
-  }
-
-  /** Counts one more accepted event and sets its flag bit on the shown offer at `index`. */
-  record(index: number, bit: number): void {
-    this.bytes.writeUInt32LE(this.eventCount + 1, 0);
-    this.bytes[ENGAGEMENT_HEADER + index] |= bit;
-    this.dirty = true;
-  }
-}
-
-/** Flag bits of the shown offer at `index`, read straight from a stored engagement value. */
-export function engagementFlags(buf: Buffer, index: number): number {
-  return buf[ENGAGEMENT_HEADER + index];
-}
-
-/** The union of the flag bits of every shown offer in a stored engagement value. */
-export function engagementAny(buf: Buffer, end: number = buf.length): number {
-  let f = 0;
-  for (let i = ENGAGEMENT_HEADER; i < end; i++) f |= buf[i];
-  return f;
 }

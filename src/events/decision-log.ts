@@ -11,29 +11,34 @@
  * even when neither is committed yet (test/events-ingest.test.ts checks it).
  */
 import type { EventDbs } from './layout.js';
-import { decodeDecision, encodeDecision, engagementFlags, FLAG, newEngagement } from './decision-codec.js';
+import { decodeDecision, encodeDecision } from './decision-codec.js';
+import { engagementFlags, FLAG, newEngagement } from './engagement-codec.js';
 import type { EventCounters } from './counters.js';
+import type { RecentDecisions } from './recent-decisions.js';
 import type { DecisionRecord, OfferEngagement } from './types.js';
 
 export class DecisionLog {
   readonly #dbs: EventDbs;
   readonly #counters: EventCounters;
+  readonly #recent: RecentDecisions;
   /** lmdb-js returns the same promise for every unconditional put of one batch: watch each batch once. */
   #batchPromise: Promise<boolean> | null = null;
   #batch = { decisions: 0 };
 
-  constructor(dbs: EventDbs, counters: EventCounters) {
+  constructor(dbs: EventDbs, counters: EventCounters, recent: RecentDecisions) {
     this.#dbs = dbs;
     this.#counters = counters;
+    this.#recent = recent;
   }
 
-  /** Queues the decision for the next commit and returns at once. Never throws for a storage failure: a
+  /** Queues the decision for the next commit and remembers its head for ingest; returns at once. Never throws for a storage failure: a
    * lost batch is counted in decisionsLost (its events will then be answered unknown_decision). */
   log(rec: DecisionRecord): void {
     const bytes = encodeDecision(rec);
     this.#dbs.decisions.put(rec.decisionId, bytes);
     const p = this.#dbs.decisionTimes.put([rec.decidedAt, rec.decisionId], newEngagement(rec.shown.length));
     this.#counters.decisionsLogged++;
+    this.#recent.add(rec.decisionId, { tenant: rec.tenant, decidedAt: rec.decidedAt, offerIds: rec.shown.map((s) => s.offerId) });
     if (p !== this.#batchPromise) {
       this.#batchPromise = p;
       const batch = (this.#batch = { decisions: 0 });

@@ -4,42 +4,67 @@
  *
  * Group commit. Every ingest() call joins a queue; one LMDB write transaction takes everything queued by the
  * time it starts (many calls, many events) and the acknowledgements of the whole group wait for that one
- * commit (and, with ackOn 'flushed', that one fsync). A socket sending one event per frame thus still gets
- * hundreds of events per transaction under load, and an idle server commits a lone event at once: there is
- * no timer, the group is whatever arrived while the previous commit was busy.
+ * commit (and, with ackOn 'flushed', that one fsync). There is no timer: the group is whatever arrived while
+ * the previous commit was busy, so an idle server commits a lone event at once and a loaded one commits
+ * thousands per transaction. This matters because a commit costs about as much as the fsync of its dirty
+ * pages (tens of ms on this VM, see docs/EVENTS.md): throughput comes from events per commit, not from
+ * commits per second.
  *
- * Why a transaction callback on the main thread rather than lmdb-js's off-thread conditional puts: the
- * checks need reads that see every earlier write, committed or not (a decision logged a moment ago, the first
- * copy of an event resent in the same group), and the engagement flags are read-modify-write. Inside the
- * write transaction all of that is exact and needs no lock: LMDB has one writer at a time, so two concurrent
- * copies of one event are checked one after the other and the second is a duplicate. The group runs as an
- * lmdb-js child transaction, so a failure part-way writes nothing of it and every event of the group is
- * answered `internal` (safe to resend).
+ * Two phases, to keep work out of the write lock. Before queueing (on the caller's turn): field checks, the
+ * event's key and encoded record, and, when the decision's head is in the in-memory RecentDecisions, the
+ * decision checks (tenant, offer shown, windows). These run while the write thread is busy committing the
+ * previous group. Inside the write transaction (a main-thread lmdb-js transaction callback): the decision
+ * checks for cache misses, the per-decision event bound, and the writes.
  *
- * Idempotency key = the event's own key [tenant, eventId] in ev_events, so it lives exactly as long as the
- * event: retention deletes both together, with their decision.
+ * Why a transaction callback rather than lmdb-js's off-thread conditional puts: the checks need reads that
+ * see every earlier write, committed or not (a decision logged a moment ago, the first copy of an event
+ * resent in the same group), and the engagement flags are read-modify-write. Inside the write transaction
+ * all of that is exact and needs no lock: LMDB has one writer at a time, so two concurrent copies of one
+ * event are handled one after the other and the second is a duplicate. Each group runs as an lmdb-js child
+ * transaction: a failure part-way writes nothing of it, and every event of the group is answered `internal`
+ * (safe to resend).
+ *
+ * Idempotency key = the event's own key [tenant, eventId] in ev_events, written with MDB_NOOVERWRITE: one
+ * B-tree descent both checks and inserts, and the key lives exactly as long as the event (retention deletes
+ * both, with their decision). "Duplicate" wins over every other answer: a resent event that was accepted
+ * before is answered `duplicate` even if it would now be refused (say, its decision has since reached
+ * maxEventsPerDecision).
  */
 import { TxrankError, type ErrorCode } from '../errors/codes.js';
 import { decodeEvent, encodeEvent } from './event-codec.js';
-import { decodeDecisionHead, Engagement, FLAG, type DecisionHead } from './decision-codec.js';
-import { EMPTY, type DecisionTimeKey, type EventDbs, type EventKey } from './layout.js';
+import { decodeDecisionHead, type DecisionHead } from './decision-codec.js';
+import { Engagement, engagementEventIds, FLAG } from './engagement-codec.js';
+import type { DecisionTimeKey, EventDbs, EventKey } from './layout.js';
 import { isLabelled, readLabelCursor } from './meta.js';
 import type { EventCounters } from './counters.js';
 import type { ResolvedEventOptions } from './options.js';
+import type { RecentDecisions } from './recent-decisions.js';
 import { EVENT_KINDS, type EngagementEvent, type EventKind, type EventOutcome, type StoredEvent } from './types.js';
 
-/** A decision some event of the group names: its head (read-only) and its engagement (patched). */
-interface Target {
-  head: DecisionHead;
-  timeKey: DecisionTimeKey;
-  engagement: Engagement;
+/** One event on its way into the transaction. */
+interface Prepared {
+  key: EventKey;
+  value: Buffer;
+  /** The decision's head when it was known before the transaction (then `index` and `refusal` are set). */
+  head: DecisionHead | undefined;
+  index: number;
+  /** A refusal by the decision checks; answered only if the event is not a duplicate. */
+  refusal: EventOutcome | undefined;
 }
 
 interface QueuedCall {
   events: readonly EngagementEvent[];
+  /** Final answers from the field checks; the transaction fills in the rest. */
   outcomes: (EventOutcome | undefined)[];
+  prepared: (Prepared | undefined)[];
   now: number;
   resolve: (outcomes: EventOutcome[]) => void;
+}
+
+/** A decision some event of the group names: its engagement entry, read once and written back once. */
+interface Target {
+  timeKey: DecisionTimeKey;
+  engagement: Engagement;
 }
 
 const KINDS = new Set<string>(EVENT_KINDS);
@@ -47,7 +72,7 @@ const KINDS = new Set<string>(EVENT_KINDS);
 const CONTROL = /[\u0000-\u001f]/;
 const CURRENCY = /^[A-Z]{3}$/;
 
-function rejected(eventId: string, code: ErrorCode, message: string): EventOutcome {
+function refused(eventId: string, code: ErrorCode, message: string): EventOutcome {
   return { eventId, code, message };
 }
 
@@ -56,24 +81,24 @@ function idOk(v: unknown): v is string {
 }
 
 /**
- * The store's own invariants on an event, checked before it is queued (no I/O). The edge has validated the
- * wire shape; these guard what the store keys on: event ids go into LMDB keys, where a control character
- * would break the key order (lmdb-js's ordered-binary uses byte 0 as the array delimiter).
+ * The store's own invariants on an event (no I/O). The edge has validated the wire shape; these guard what
+ * the store keys on: event ids go into LMDB keys, where a control character would break the key order
+ * (lmdb-js's ordered-binary uses byte 0 as the array delimiter and escapes bytes 1-4).
  */
 export function checkEvent(e: EngagementEvent): EventOutcome | undefined {
   const id = typeof e.eventId === 'string' ? e.eventId : String(e.eventId);
-  if (!idOk(e.eventId)) return rejected(id, 'bad_request', 'event_id must be a string of 1-128 characters');
-  if (CONTROL.test(e.eventId)) return rejected(id, 'bad_request', 'event_id must not contain control characters');
-  if (!idOk(e.tenant)) return rejected(id, 'bad_request', 'tenant must be a string of 1-128 characters');
-  if (!idOk(e.decisionId)) return rejected(id, 'bad_request', 'decision_id must be a string of 1-128 characters');
-  if (!idOk(e.offerId)) return rejected(id, 'bad_request', 'offer_id must be a string of 1-128 characters');
-  if (!KINDS.has(e.kind)) return rejected(id, 'bad_request', `kind must be one of ${EVENT_KINDS.join(', ')}`);
-  if (!(typeof e.ts === 'number' && Number.isFinite(e.ts) && e.ts >= 0)) return rejected(id, 'bad_request', 'ts must be a time in ms since the epoch');
+  if (!idOk(e.eventId)) return refused(id, 'bad_request', 'event_id must be a string of 1-128 characters');
+  if (CONTROL.test(e.eventId)) return refused(id, 'bad_request', 'event_id must not contain control characters');
+  if (!idOk(e.tenant)) return refused(id, 'bad_request', 'tenant must be a string of 1-128 characters');
+  if (!idOk(e.decisionId)) return refused(id, 'bad_request', 'decision_id must be a string of 1-128 characters');
+  if (!idOk(e.offerId)) return refused(id, 'bad_request', 'offer_id must be a string of 1-128 characters');
+  if (!KINDS.has(e.kind)) return refused(id, 'bad_request', `kind must be one of ${EVENT_KINDS.join(', ')}`);
+  if (!(typeof e.ts === 'number' && Number.isFinite(e.ts) && e.ts >= 0)) return refused(id, 'bad_request', 'ts must be a time in ms since the epoch');
   if (e.value !== undefined && !(typeof e.value === 'number' && Number.isFinite(e.value) && e.value >= 0 && e.value <= 1e9)) {
-    return rejected(id, 'bad_request', 'value must be a number in 0..1e9');
+    return refused(id, 'bad_request', 'value must be a number in 0..1e9');
   }
   if (e.currency !== undefined && !(typeof e.currency === 'string' && CURRENCY.test(e.currency))) {
-    return rejected(id, 'bad_request', 'currency must be an ISO 4217 code (three upper-case letters)');
+    return refused(id, 'bad_request', 'currency must be an ISO 4217 code (three upper-case letters)');
   }
   return undefined;
 }
@@ -82,18 +107,20 @@ export class EventLog {
   readonly #dbs: EventDbs;
   readonly #opt: ResolvedEventOptions;
   readonly #counters: EventCounters;
+  readonly #recent: RecentDecisions;
   readonly #window: Readonly<Record<EventKind, number>>;
   #queue: QueuedCall[] = [];
   #groupQueued = false;
   /** Events queued or in a transaction and not yet answered (the maxPendingEvents bound). */
   #pending = 0;
-  /** Commits in flight, for close(). */
+  /** Commits in flight, for drain(). */
   readonly #inFlight = new Set<Promise<void>>();
 
-  constructor(dbs: EventDbs, opt: ResolvedEventOptions, counters: EventCounters) {
+  constructor(dbs: EventDbs, opt: ResolvedEventOptions, counters: EventCounters, recent: RecentDecisions) {
     this.#dbs = dbs;
     this.#opt = opt;
     this.#counters = counters;
+    this.#recent = recent;
     this.#window = {
       impression: opt.impressionWindowMs,
       click: opt.clickWindowMs,
@@ -108,8 +135,8 @@ export class EventLog {
 
   /**
    * One outcome per event, in order. Resolves once every accepted event of the call is durable (see
-   * ackOn). Throws (rejects) only for a call over maxEventsPerIngest; storage failures are answered per
-   * event with `internal`.
+   * ackOn). Rejects only for a call over maxEventsPerIngest; storage failures are answered per event with
+   * `internal`.
    */
   ingest(events: readonly EngagementEvent[], now: number): Promise<EventOutcome[]> {
     const n = events.length;
@@ -119,19 +146,33 @@ export class EventLog {
     const outcomes: (EventOutcome | undefined)[] = new Array(n);
     if (this.#pending + n > this.#opt.maxPendingEvents) {
       for (let i = 0; i < n; i++) {
-        outcomes[i] = rejected(String(events[i].eventId), 'overloaded', `${this.#pending} events are waiting to be stored (limit ${this.#opt.maxPendingEvents}); retry with backoff`);
+        outcomes[i] = refused(String(events[i].eventId), 'overloaded', `${this.#pending} events are waiting to be stored (limit ${this.#opt.maxPendingEvents}); retry with backoff`);
       }
       return Promise.resolve(this.#settle(outcomes));
     }
+    const prepared: (Prepared | undefined)[] = new Array(n);
     let live = 0;
     for (let i = 0; i < n; i++) {
-      outcomes[i] = checkEvent(events[i]);
-      if (outcomes[i] === undefined) live++;
+      const e = events[i];
+      const bad = checkEvent(e);
+      if (bad !== undefined) {
+        outcomes[i] = bad;
+        continue;
+      }
+      const p: Prepared = { key: [e.tenant, e.eventId], value: encodeEvent(e, now), head: undefined, index: -1, refusal: undefined };
+      const head = this.#recent.get(e.decisionId);
+      if (head !== undefined) {
+        p.head = head;
+        p.refusal = this.#check(e, head, now);
+        if (p.refusal === undefined) p.index = head.offerIds.indexOf(e.offerId);
+      }
+      prepared[i] = p;
+      live++;
     }
     if (live === 0) return Promise.resolve(this.#settle(outcomes));
     this.#pending += n;
     return new Promise((resolve) => {
-      this.#queue.push({ events, outcomes, now, resolve });
+      this.#queue.push({ events, outcomes, prepared, now, resolve });
       if (!this.#groupQueued) {
         this.#groupQueued = true;
         this.#commitGroup();
@@ -150,16 +191,18 @@ export class EventLog {
     return b === undefined ? null : decodeEvent(tenant, eventId, b, b.length);
   }
 
-  /** The accepted events of one of the tenant's decisions, in event-id order. */
+  /** The accepted events of one of the tenant's decisions, in acceptance order. */
   ofDecision(tenant: string, decisionId: string): StoredEvent[] {
     const b = this.#dbs.decisions.getBinaryFast(decisionId);
     if (b === undefined) return [];
-    const { decidedAt } = decodeDecisionHead(b, b.length);
+    const head = decodeDecisionHead(b, b.length);
+    if (head.tenant !== tenant) return [];
+    const e = this.#dbs.decisionTimes.getBinaryFast([head.decidedAt, decisionId]);
+    if (e === undefined) return [];
     const out: StoredEvent[] = [];
-    for (const key of this.#dbs.eventRefs.getKeys({ start: [decidedAt, decisionId, tenant] })) {
-      if (key[0] !== decidedAt || key[1] !== decisionId || key[2] !== tenant) break;
-      const e = this.get(tenant, key[3]);
-      if (e !== null) out.push(e);
+    for (const id of engagementEventIds(e, e.length)) {
+      const ev = this.get(tenant, id);
+      if (ev !== null) out.push(ev);
     }
     return out;
   }
@@ -167,7 +210,7 @@ export class EventLog {
   #commitGroup(): void {
     let group: QueuedCall[] | null = null;
     let afterLabel = 0;
-    // The callback runs when lmdb-js's write thread reaches it, and takes everything queued by then; calls
+    // The callback runs when lmdb-js's write thread reaches it and takes everything queued by then; calls
     // made after it started queue a new group (and a new transaction) behind it.
     const txn = this.#dbs.root.childTransaction(() => {
       group = this.#queue;
@@ -201,47 +244,65 @@ export class EventLog {
   #apply(group: QueuedCall[]): number {
     const dbs = this.#dbs;
     const targets = new Map<string, Target | null>();
+    const heads = new Map<string, DecisionHead | null>();
     let cursor: ReturnType<typeof readLabelCursor> | undefined;
     let afterLabel = 0;
     for (const call of group) {
-      const { events, outcomes, now } = call;
+      const { events, outcomes, prepared, now } = call;
       for (let i = 0; i < events.length; i++) {
-        if (outcomes[i] !== undefined) continue;
+        const p = prepared[i];
+        if (p === undefined) continue;
         const e = events[i];
-        const key: EventKey = [e.tenant, e.eventId];
-        // Reads here see this transaction's own writes: a second copy in the same group is a duplicate too.
-        if (dbs.events.getBinaryFast(key) !== undefined) {
-          outcomes[i] = { eventId: e.eventId, status: 'duplicate' };
+        let head = p.head;
+        if (head === undefined) {
+          // Not in the cache: read the record (once per decision per group).
+          let h = heads.get(e.decisionId);
+          if (h === undefined) {
+            const b = dbs.decisions.getBinaryFast(e.decisionId);
+            h = b === undefined ? null : decodeDecisionHead(b, b.length);
+            heads.set(e.decisionId, h);
+          }
+          if (h === null) {
+            outcomes[i] = this.#refuseUnlessDuplicate(p, unknownDecision(e));
+            continue;
+          }
+          head = h;
+          p.refusal = this.#check(e, head, now);
+          if (p.refusal === undefined) p.index = head.offerIds.indexOf(e.offerId);
+        }
+        if (p.refusal !== undefined) {
+          outcomes[i] = this.#refuseUnlessDuplicate(p, p.refusal);
           continue;
         }
         let target = targets.get(e.decisionId);
         if (target === undefined) {
-          target = this.#target(e.decisionId);
+          // The authoritative existence check: the engagement entry is written with the decision and deleted
+          // with it, so a cached head of a lost or swept decision is caught here. getBinary copies: the
+          // entry is patched and written back once at the end of the group.
+          const timeKey: DecisionTimeKey = [head.decidedAt, e.decisionId];
+          const bytes = dbs.decisionTimes.getBinary(timeKey);
+          target = bytes === undefined ? null : { timeKey, engagement: new Engagement(bytes) };
           targets.set(e.decisionId, target);
         }
-        // Another tenant's decision gets the very same answer as a missing one: never reveal it exists.
-        if (target === null || target.head.tenant !== e.tenant) {
-          outcomes[i] = rejected(e.eventId, 'unknown_decision', `unknown decision ${e.decisionId}`);
+        if (target === null) {
+          outcomes[i] = this.#refuseUnlessDuplicate(p, unknownDecision(e));
           continue;
         }
-        const { head, engagement } = target;
-        const index = head.offerIds.indexOf(e.offerId);
-        if (index < 0) {
-          outcomes[i] = rejected(e.eventId, 'bad_request', `offer ${e.offerId} was not shown in decision ${e.decisionId}`);
-          continue;
-        }
-        const outside = this.#outsideWindow(e, head.decidedAt, now);
-        if (outside !== null) {
-          outcomes[i] = rejected(e.eventId, 'out_of_window', outside);
-          continue;
-        }
+        const { engagement } = target;
         if (engagement.eventCount >= this.#opt.maxEventsPerDecision) {
-          outcomes[i] = rejected(e.eventId, 'bad_request', `decision ${e.decisionId} already has ${engagement.eventCount} events (the most one decision takes)`);
+          outcomes[i] = this.#refuseUnlessDuplicate(
+            p,
+            refused(e.eventId, 'bad_request', `decision ${e.decisionId} already has ${engagement.eventCount} events (the most one decision takes)`),
+          );
           continue;
         }
-        dbs.events.putSync(key, encodeEvent(e, now));
-        dbs.eventRefs.putSync([head.decidedAt, e.decisionId, e.tenant, e.eventId], EMPTY);
-        engagement.record(index, FLAG[e.kind]);
+        // Checks and inserts in one descent; false when the key exists (this group included). lmdb-js's
+        // putSync returns that boolean; its .d.ts says void.
+        if (!(dbs.events.putSync(p.key, p.value, { noOverwrite: true }) as unknown as boolean)) {
+          outcomes[i] = { eventId: e.eventId, status: 'duplicate' };
+          continue;
+        }
+        engagement.record(p.index, FLAG[e.kind], e.eventId);
         cursor ??= readLabelCursor(dbs);
         if (isLabelled(cursor, head.decidedAt, e.decisionId)) afterLabel++;
         outcomes[i] = { eventId: e.eventId, status: 'accepted' };
@@ -249,29 +310,27 @@ export class EventLog {
     }
     // One write per decision per group, however many of its events the group holds.
     for (const target of targets.values()) {
-      if (target !== null && target.engagement.dirty) dbs.decisionTimes.putSync(target.timeKey, target.engagement.bytes);
+      if (target !== null && target.engagement.dirty) dbs.decisionTimes.putSync(target.timeKey, target.engagement.bytes());
     }
     return afterLabel;
   }
 
-  /** The decision an event names, as this transaction sees it, or null when it is not (or no longer) stored. */
-  #target(decisionId: string): Target | null {
-    const b = this.#dbs.decisions.getBinaryFast(decisionId);
-    if (b === undefined) return null;
-    const head = decodeDecisionHead(b, b.length);
-    const timeKey: DecisionTimeKey = [head.decidedAt, decisionId];
-    // getBinary copies: the engagement is patched and written back at the end of the group.
-    const e = this.#dbs.decisionTimes.getBinary(timeKey);
-    return e === undefined ? null : { head, timeKey, engagement: new Engagement(e) };
+  /** The decision checks that need only the decision's head: tenant, offer shown, windows. */
+  #check(e: EngagementEvent, head: DecisionHead, now: number): EventOutcome | undefined {
+    // Another tenant's decision gets the very same answer as a missing one: never reveal it exists.
+    if (head.tenant !== e.tenant) return unknownDecision(e);
+    if (head.offerIds.indexOf(e.offerId) < 0) return refused(e.eventId, 'bad_request', `offer ${e.offerId} was not shown in decision ${e.decisionId}`);
+    const skew = this.#opt.clockSkewMs;
+    const at = head.decidedAt;
+    if (e.ts < at - skew) return refused(e.eventId, 'out_of_window', `event time ${e.ts} is before its decision (${at}) by more than ${skew} ms`);
+    const window = this.#window[e.kind];
+    if (e.ts > at + window) return refused(e.eventId, 'out_of_window', `event time ${e.ts} is past the ${e.kind} window of ${window} ms after the decision (${at})`);
+    if (e.ts > now + skew) return refused(e.eventId, 'out_of_window', `event time ${e.ts} is in the future (server time ${now})`);
+    return undefined;
   }
 
-  #outsideWindow(e: EngagementEvent, decidedAt: number, now: number): string | null {
-    const skew = this.#opt.clockSkewMs;
-    if (e.ts < decidedAt - skew) return `event time ${e.ts} is before its decision (${decidedAt}) by more than ${skew} ms`;
-    const window = this.#window[e.kind];
-    if (e.ts > decidedAt + window) return `event time ${e.ts} is past the ${e.kind} window of ${window} ms after the decision (${decidedAt})`;
-    if (e.ts > now + skew) return `event time ${e.ts} is in the future (server time ${now})`;
-    return null;
+  #refuseUnlessDuplicate(p: Prepared, refusal: EventOutcome): EventOutcome {
+    return this.#dbs.events.getBinaryFast(p.key) !== undefined ? { eventId: p.key[1], status: 'duplicate' } : refusal;
   }
 
   #finish(group: QueuedCall[], failure: string | null): void {
@@ -280,7 +339,9 @@ export class EventLog {
       if (failure !== null) {
         for (let i = 0; i < call.outcomes.length; i++) {
           const o = call.outcomes[i];
-          if (o === undefined || 'status' in o) call.outcomes[i] = rejected(call.events[i].eventId, 'internal', `the event was not stored: ${failure}`);
+          if (call.prepared[i] !== undefined || o === undefined) {
+            call.outcomes[i] = refused(call.events[i].eventId, 'internal', `the event was not stored: ${failure}`);
+          }
         }
       }
       call.resolve(this.#settle(call.outcomes));
@@ -300,4 +361,8 @@ export class EventLog {
     }
     return outcomes as EventOutcome[];
   }
+}
+
+function unknownDecision(e: EngagementEvent): EventOutcome {
+  return refused(e.eventId, 'unknown_decision', `unknown decision ${e.decisionId}`);
 }

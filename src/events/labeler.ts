@@ -21,7 +21,8 @@
  *
  * Cheap when idle: one range lookup that finds nothing, so calling labelDue every second costs microseconds.
  */
-import { decodeDecision, engagementAny, engagementFlags, FLAG, SEEN } from './decision-codec.js';
+import { decodeDecision } from './decision-codec.js';
+import { engagementAny, engagementFlags, FLAG, SEEN } from './engagement-codec.js';
 import { encodeExample } from './example-codec.js';
 import type { DecisionTimeKey, EventDbs } from './layout.js';
 import { readLabelCursor, readLastSeq, writeLabelCursor, writeLastSeq } from './meta.js';

@@ -30,6 +30,8 @@ export interface EventOptions {
   maxEventsPerIngest?: number;
   /** Most events accepted for ingest and not yet acknowledged; beyond it events are answered `overloaded`. */
   maxPendingEvents?: number;
+  /** Recently logged decisions whose heads ingest keeps in memory (about 150 bytes each). 0 turns it off. */
+  decisionCacheSize?: number;
   /** When an ingest resolves: 'flushed' (fsync done: survives power loss) or 'committed' (survives a process crash). */
   ackOn?: AckOn;
   /** Most decisions one labelling transaction handles (labelDue loops over chunks). */
@@ -60,6 +62,7 @@ export const EVENT_DEFAULTS: Readonly<Required<Omit<EventOptions, 'rewardWaitMs'
   maxEventsPerDecision: 256,
   maxEventsPerIngest: 10_000,
   maxPendingEvents: 200_000,
+  decisionCacheSize: 200_000,
   ackOn: 'flushed',
   labelChunk: 5_000,
   sweepChunk: 5_000,
@@ -81,6 +84,7 @@ const BOUNDS: { [K in Exclude<keyof EventOptions, 'ackOn'>]: readonly [number, n
   maxEventsPerDecision: [1, 65_535],
   maxEventsPerIngest: [1, 1_000_000],
   maxPendingEvents: [1, 100_000_000],
+  decisionCacheSize: [0, 100_000_000],
   labelChunk: [1, 1_000_000],
   sweepChunk: [1, 1_000_000],
   labelIntervalMs: [10, DAY],

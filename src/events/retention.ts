@@ -13,10 +13,13 @@
  * backlog never holds LMDB's write lock (and delays event acks) for long. LMDB reuses the freed pages; the
  * data file stops growing once it holds a retention's worth of data but never shrinks.
  */
-import { entryCount, type DecisionTimeKey, type EventDbs, type EventRefKey } from './layout.js';
+import { entryCount, type DecisionTimeKey, type EventDbs } from './layout.js';
+import { decodeDecisionHead } from './decision-codec.js';
+import { engagementEventIds } from './engagement-codec.js';
 import { EXAMPLE_DECIDED_AT } from './example-codec.js';
 import type { EventCounters } from './counters.js';
 import type { ResolvedEventOptions } from './options.js';
+import type { RecentDecisions } from './recent-decisions.js';
 
 export interface SweepResult {
   decisions: number;
@@ -32,11 +35,13 @@ export class Retention {
   readonly #dbs: EventDbs;
   readonly #opt: ResolvedEventOptions;
   readonly #counters: EventCounters;
+  readonly #recent: RecentDecisions;
 
-  constructor(dbs: EventDbs, opt: ResolvedEventOptions, counters: EventCounters) {
+  constructor(dbs: EventDbs, opt: ResolvedEventOptions, counters: EventCounters, recent: RecentDecisions) {
     this.#dbs = dbs;
     this.#opt = opt;
     this.#counters = counters;
+    this.#recent = recent;
   }
 
   /** Deletes everything past retention at `now` (ms), a chunk per transaction. */
@@ -61,26 +66,25 @@ export class Retention {
 
     // Collect first, delete after: never mutate a DB under a live cursor.
     const overDecisions = Math.max(0, entryCount(dbs.decisionTimes) - this.#opt.maxDecisions);
-    const doomed: DecisionTimeKey[] = [];
-    for (const key of dbs.decisionTimes.getKeys({ limit })) {
+    const doomed: { key: DecisionTimeKey; eventIds: string[] }[] = [];
+    for (const { key, value } of dbs.decisionTimes.getRange({ limit })) {
       if (!(key[0] < cutoff || doomed.length < overDecisions)) break;
-      doomed.push(key);
+      doomed.push({ key, eventIds: engagementEventIds(value, value.length) });
     }
     let events = 0;
-    for (const key of doomed) {
-      const [decidedAt, decisionId] = key;
-      const refs: EventRefKey[] = [];
-      for (const ref of dbs.eventRefs.getKeys({ start: key })) {
-        if (ref[0] !== decidedAt || ref[1] !== decisionId) break;
-        refs.push(ref);
+    for (const { key, eventIds } of doomed) {
+      const decisionId = key[1];
+      const b = dbs.decisions.getBinaryFast(decisionId);
+      // Written in the same transaction as the engagement entry, so present; the events are the tenant's.
+      if (b !== undefined && eventIds.length > 0) {
+        const { tenant } = decodeDecisionHead(b, b.length);
+        for (const id of eventIds) dbs.events.removeSync([tenant, id]);
+        events += eventIds.length;
       }
-      for (const ref of refs) {
-        dbs.events.removeSync([ref[2], ref[3]]);
-        dbs.eventRefs.removeSync(ref);
-      }
-      events += refs.length;
       dbs.decisions.removeSync(decisionId);
       dbs.decisionTimes.removeSync(key);
+      // Only a cache (ingest re-checks inside its transaction), but a swept head is dead weight.
+      this.#recent.delete(decisionId);
     }
 
     const overExamples = Math.max(0, entryCount(dbs.examples) - this.#opt.maxExamples);

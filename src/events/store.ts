@@ -21,6 +21,7 @@ import { ExampleStream } from './example-stream.js';
 import { Labeler, type LabelResult } from './labeler.js';
 import { openEventDbs, type EventDbs } from './layout.js';
 import { validateEventOptions, type EventOptions, type ResolvedEventOptions } from './options.js';
+import { RecentDecisions } from './recent-decisions.js';
 import { Retention, type SweepResult } from './retention.js';
 import type { DecisionRecord, EngagementEvent, EventOutcome, OfferEngagement, StoredEvent } from './types.js';
 
@@ -50,10 +51,11 @@ export class EventStore implements ExampleSource {
   constructor(root: RootDatabase, options: EventOptions = {}, deps: EventStoreDeps = {}) {
     this.options = validateEventOptions(options);
     this.#dbs = openEventDbs(root);
-    this.#decisions = new DecisionLog(this.#dbs, this.#counters);
-    this.#events = new EventLog(this.#dbs, this.options, this.#counters);
+    const recent = new RecentDecisions(this.options.decisionCacheSize);
+    this.#decisions = new DecisionLog(this.#dbs, this.#counters, recent);
+    this.#events = new EventLog(this.#dbs, this.options, this.#counters, recent);
     this.#labeler = new Labeler(this.#dbs, this.options, this.#counters);
-    this.#retention = new Retention(this.#dbs, this.options, this.#counters);
+    this.#retention = new Retention(this.#dbs, this.options, this.#counters, recent);
     this.#examples = new ExampleStream(root, this.#dbs);
     this.#now = deps.now ?? Date.now;
     this.#onError =
