@@ -4,21 +4,26 @@
  *   1. logDecision: µs per call on the calling thread (the serving path's cost), and how long the queued
  *      decisions take to commit.
  *   2. ingest: events per second acknowledged durably, for each ackOn mode ('flushed': fsync done;
- *      'committed': in the OS page cache) and batch size, against pre-logged decisions, with `--inflight`
- *      batches outstanding (closed loop: a new batch is sent as soon as one is acknowledged). Ack latency is
- *      from the ingest() call to its resolution, in an HDR histogram.
+ *      'committed': in the OS page cache) and batch size, against pre-logged decisions, with a fixed number
+ *      of events outstanding (`--outstanding`, split into batches; closed loop: a new batch is sent as soon
+ *      as one is acknowledged, the way many gateway connections keep the server busy). Ack latency is from
+ *      the ingest() call to its resolution, in an HDR histogram.
  *   3. labelDue: examples per second joined from the decisions and events above.
  *
- * Every event is new (unique event ids), impression 80% / click 15% / conversion 5%, on a random shown
- * offer of a random pre-logged decision, so ingest does its full work: duplicate check, decision lookup,
- * window checks, event + index puts, flag update.
+ * Traffic: `--decisions` decisions logged over the last 20 minutes (time order), then events: 95% on one
+ * of the newest `--recent` decisions (impressions and clicks follow their decision within seconds to
+ * minutes), 5% on any decision (late clicks and conversions). Kinds: impression 80%, click 15%, conversion
+ * 5%, each on a random shown offer. Every event is new, with a random UUID as its id (the worst case for
+ * the idempotency index: time-ordered ids such as UUIDv7 or ULID are cheaper), so ingest does its full
+ * work: decision checks, the insert-if-absent of the event, the engagement update.
  *
- * Run: npx tsc -p . && node dist/bench/events.bench.js [--seconds 5] [--batches 100,1000] [--inflight 4]
- *        [--decisions 100000] [--out bench/results/events.json]
+ * Run: npx tsc -p . && node dist/bench/events.bench.js [--seconds 5] [--batches 100,1000]
+ *        [--outstanding 16000] [--decisions 200000] [--recent 20000] [--out bench/results/events.json]
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import * as hdr from 'hdr-histogram-js';
 import { openStorage, type Storage } from '../src/catalog/store.js';
 import { TXN_DIM } from '../src/features/spec.js';
@@ -31,8 +36,10 @@ function arg(name: string, fallback: string): string {
 
 const SECONDS = Number(arg('--seconds', '5'));
 const BATCHES = arg('--batches', '100,1000').split(',').map(Number);
-const INFLIGHT = Number(arg('--inflight', '4'));
-const DECISIONS = Number(arg('--decisions', '100000'));
+const OUTSTANDING = Number(arg('--outstanding', '16000'));
+const DECISIONS = Number(arg('--decisions', '200000'));
+const RECENT = Math.min(Number(arg('--recent', '20000')), DECISIONS);
+const SPREAD_MS = 20 * 60_000;
 const OUT = arg('--out', 'bench/results/events.json');
 const MODES: AckOn[] = ['flushed', 'committed'];
 const SHOWN = 3;
@@ -51,11 +58,21 @@ function prng(seed: number): () => number {
   };
 }
 
+function decisionId(i: number): string {
+  return `0b6c3f0e-8d1a-4c57-9a43-${i.toString(16).padStart(12, '0')}`;
+}
+
+/** Decision i of DECISIONS, logged SPREAD_MS before `end` for i = 0 and at `end` for the last. */
+function decidedAtOf(i: number, end: number): number {
+  return end - SPREAD_MS + Math.floor((i * SPREAD_MS) / DECISIONS);
+}
+
 function decision(i: number, decidedAt: number, rnd: () => number): DecisionRecord {
   const f = new Float32Array(TXN_DIM);
   for (let k = 0; k < TXN_DIM; k++) f[k] = rnd();
   return {
-    decisionId: `0b6c3f0e-8d1a-4c57-9a43-${i.toString(16).padStart(12, '0')}`,
+    // Random-looking but reproducible, like the server's UUIDs: decision ids never arrive in key order.
+    decisionId: decisionId((i * 2654435761) % 4294967296),
     tenant: TENANT,
     placement: 'checkout',
     decidedAt,
@@ -94,7 +111,7 @@ function histogram(): hdr.Histogram {
 async function withStore<T>(ackOn: AckOn, fn: (store: EventStore, storage: Storage, dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'txrank-events-bench-'));
   const storage = openStorage(dir);
-  const store = new EventStore(storage.root, { ackOn, maxPendingEvents: 1_000_000 });
+  const store = new EventStore(storage.root, { ackOn, maxPendingEvents: 1_000_000, decisionCacheSize: 100_000 });
   try {
     return await fn(store, storage, dir);
   } finally {
@@ -104,9 +121,9 @@ async function withStore<T>(ackOn: AckOn, fn: (store: EventStore, storage: Stora
   }
 }
 
-async function preLog(store: EventStore, storage: Storage, decidedAt: number): Promise<{ usPerCall: number; commitMs: number }> {
+async function preLog(store: EventStore, storage: Storage, end: number): Promise<{ usPerCall: number; commitMs: number }> {
   const rnd = prng(7);
-  const records = Array.from({ length: DECISIONS }, (_, i) => decision(i, decidedAt + (i % 1000), rnd));
+  const records = Array.from({ length: DECISIONS }, (_, i) => decision(i, decidedAtOf(i, end), rnd));
   // Warm-up (JIT), then timed in slices the size of a busy event-loop turn.
   for (let i = 0; i < 2000; i++) store.logDecision(records[i]);
   await storage.root.committed;
@@ -127,7 +144,7 @@ async function preLog(store: EventStore, storage: Storage, decidedAt: number): P
 interface IngestResult {
   ackOn: AckOn;
   batch: number;
-  inflight: number;
+  outstanding: number;
   seconds: number;
   events: number;
   eventsPerSecond: number;
@@ -138,22 +155,22 @@ interface IngestResult {
   cpuSystemSeconds: number;
 }
 
-async function ingestRun(store: EventStore, ackOn: AckOn, batch: number, decidedAt: number, offset: number): Promise<IngestResult> {
+async function ingestRun(store: EventStore, ackOn: AckOn, batch: number, end: number): Promise<IngestResult> {
   const rnd = prng(11 + batch);
-  let next = offset;
+  const lanes = Math.max(1, Math.round(OUTSTANDING / batch));
   const makeBatch = (): EngagementEvent[] => {
     const out: EngagementEvent[] = new Array(batch);
     for (let k = 0; k < batch; k++) {
-      const d = Math.floor(rnd() * DECISIONS);
+      const d = rnd() < 0.95 ? DECISIONS - 1 - Math.floor(rnd() * RECENT) : Math.floor(rnd() * DECISIONS);
       const r = rnd();
       const kind = r < 0.8 ? 'impression' : r < 0.95 ? 'click' : 'conversion';
       const e: EngagementEvent = {
         tenant: TENANT,
-        eventId: `ev-${next++}`,
-        decisionId: `0b6c3f0e-8d1a-4c57-9a43-${d.toString(16).padStart(12, '0')}`,
+        eventId: randomUUID(),
+        decisionId: decisionId((d * 2654435761) % 4294967296),
         offerId: `fm-${(d * 7 + Math.floor(rnd() * SHOWN) * 13) % 4000}`,
         kind,
-        ts: decidedAt + 5_000,
+        ts: decidedAtOf(d, end) + 1_000,
       };
       if (kind === 'conversion') {
         e.value = 12.5;
@@ -183,13 +200,13 @@ async function ingestRun(store: EventStore, ackOn: AckOn, batch: number, decided
       }
     }
   };
-  await Promise.all(Array.from({ length: INFLIGHT }, lane));
+  await Promise.all(Array.from({ length: lanes }, lane));
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return {
     ackOn,
     batch,
-    inflight: INFLIGHT,
+    outstanding: lanes * batch,
     seconds: Math.round(elapsed * 100) / 100,
     events,
     eventsPerSecond: Math.round(accepted / elapsed),
@@ -202,27 +219,26 @@ async function ingestRun(store: EventStore, ackOn: AckOn, batch: number, decided
 }
 
 async function main(): Promise<void> {
-  const decidedAt = Date.now() - 10 * 60_000;
+  // Decisions end 2 s ago, so every event time is in the past.
+  const end = Date.now() - 2_000;
   const ingest: IngestResult[] = [];
   let logDecision: { usPerCall: number; commitMs: number; decisions: number } | null = null;
   let labelling: { decisions: number; examples: number; ms: number; examplesPerSecond: number } | null = null;
   for (const ackOn of MODES) {
     await withStore(ackOn, async (store, storage) => {
-      const logged = await preLog(store, storage, decidedAt);
+      const logged = await preLog(store, storage, end);
       logDecision ??= { ...logged, decisions: DECISIONS };
-      let offset = 0;
       for (const batch of BATCHES) {
-        const r = await ingestRun(store, ackOn, batch, decidedAt, offset);
-        offset += r.events;
+        const r = await ingestRun(store, ackOn, batch, end);
         ingest.push(r);
         console.log(
-          `ingest ackOn=${ackOn.padEnd(9)} batch=${String(batch).padStart(5)} inflight=${INFLIGHT}: ${String(r.eventsPerSecond).padStart(7)} events/s` +
+          `ingest ackOn=${ackOn.padEnd(9)} batch=${String(batch).padStart(5)} outstanding=${r.outstanding}: ${String(r.eventsPerSecond).padStart(7)} events/s` +
             `  ack p50 ${r.ackMs.p50} ms  p99 ${r.ackMs.p99} ms  max ${r.ackMs.max} ms  (rejected ${r.rejected}, cpu user ${r.cpuUserSeconds}s sys ${r.cpuSystemSeconds}s)`,
         );
       }
       if (labelling === null) {
         const t = performance.now();
-        const res = await store.labelDue(decidedAt + 2 * 3_600_000);
+        const res = await store.labelDue(end + 2 * 3_600_000);
         const ms = performance.now() - t;
         labelling = { decisions: res.decisions, examples: res.examples, ms: Math.round(ms), examplesPerSecond: Math.round(res.examples / (ms / 1000)) };
       }
@@ -238,7 +254,9 @@ async function main(): Promise<void> {
     cores: os.availableParallelism(),
     tmpdir: os.tmpdir(),
     decisions: DECISIONS,
+    recent: RECENT,
     shownPerDecision: SHOWN,
+    loadAverageAtEnd: os.loadavg(),
     logDecision,
     ingest,
     labelling,

@@ -19,6 +19,8 @@ import { generateDemoCatalog } from './catalog/demo.js';
 import { mintDevelopmentKeys } from './tenants/keys.js';
 import { readModelDir } from './model/model-dir.js';
 import { LearningLoop, type LearningEvent, type ServingModelRef } from './learning/loop.js';
+import { EventStore } from './events/store.js';
+import type { EngagementSink } from './front/decision-socket.js';
 import { InferencePool } from './pool/inference-pool.js';
 import { ControlBlock, WORKER_STATE } from './pool/control-block.js';
 import { CONTROL_CHANNEL, type ControlMessage } from './pool/messages.js';
@@ -91,6 +93,7 @@ export class TxrankServer {
     private readonly storage: Storage,
     serving: ServingModelRef,
     registryDir: string | null,
+    private readonly events: EventStore,
     private readonly log: Logger,
   ) {
     this.serving = serving;
@@ -127,6 +130,7 @@ export class TxrankServer {
       authenticate: (key) => this.authenticate(key),
       placements: (tenant) => this.catalog.tenants.get(tenant),
       draining: () => this.draining,
+      engagement: this.engagementSink(),
     });
     this.app = uWS.App();
     this.socket.attach(this.app);
@@ -139,6 +143,7 @@ export class TxrankServer {
       loadCatalog: (text) => this.loadCatalog(text),
       listCatalogs: () => this.storage.catalog.list(),
       tenantOf: (key) => this.authenticate(key),
+      engagement: this.engagementSink(),
       models: registryDir === null ? undefined : {
         list: () => this.requireLearning().manager.list(),
         pin: (version) => this.requireLearning().manager.pin(version),
@@ -157,6 +162,10 @@ export class TxrankServer {
       );
     }
     const storage = openStorage(options.dataDir);
+    // The event log's DBs are created here, read-write, before any thread opens them read-only.
+    const events = new EventStore(storage.root, { clickWindowMs: options.clickWindowMs }, {
+      onBackgroundError: (err, task) => log.warn(`event log ${task}: ${err instanceof Error ? err.message : String(err)}`),
+    });
     let server: TxrankServer | null = null;
     let learning: LearningLoop | null = null;
     const pendingEvents: LearningEvent[] = [];
@@ -175,7 +184,17 @@ export class TxrankServer {
       let serving: ServingModelRef;
       if (options.learning) {
         // Events that arrive before the server exists are replayed once it does.
-        learning = await LearningLoop.start({ dataDir: options.dataDir, seedModelDir: options.modelDir }, (e) =>
+        learning = await LearningLoop.start(
+          {
+            dataDir: options.dataDir,
+            seedModelDir: options.modelDir,
+            trainer: {
+              exportEveryExamples: options.exportEveryExamples,
+              exportEverySeconds: options.exportEverySeconds,
+              minExamplesPerExport: Math.min(1000, options.exportEveryExamples),
+            },
+          },
+          (e) =>
           server ? server.onLearningEvent(e) : pendingEvents.push(e),
         );
         serving = learning.serving;
@@ -186,7 +205,8 @@ export class TxrankServer {
       // instead of a pool whose workers fail and are respawned forever.
       const model = await readModelDir(serving.dir);
       serving.version = model.manifest.version;
-      server = new TxrankServer(options, storage, serving, learning?.registryDir ?? null, log);
+      server = new TxrankServer(options, storage, serving, learning?.registryDir ?? null, events, log);
+      events.start();
       server.learning = learning;
       server.developmentKeys = developmentKeys;
       for (const e of pendingEvents.splice(0)) server.onLearningEvent(e);
@@ -199,10 +219,19 @@ export class TxrankServer {
       if (server) await server.close();
       else {
         await learning?.close();
+        await events.close();
         await storage.close();
       }
       throw err;
     }
+  }
+
+  /** The front's view of the event log: decisions are logged with the policy that chose them. */
+  private engagementSink(): EngagementSink {
+    return {
+      logDecision: (d) => this.events.logDecision({ ...d, policy: 'ai' }),
+      ingest: (evs) => this.events.ingest(evs),
+    };
   }
 
   private requireLearning(): LearningLoop {
@@ -376,6 +405,8 @@ export class TxrankServer {
     await this.pool.close(this.options.drainTimeoutMs);
     this.socket.closeAll();
     this.channel.close();
+    // Every acknowledged event is committed before the environment closes.
+    await this.events.close();
     await this.learning?.close();
     await this.storage.close();
   }

@@ -29,6 +29,9 @@ export interface Options {
   adminKey: string;
   allowJsFallback: boolean;
   learning: boolean;
+  clickWindowMs: number;
+  exportEveryExamples: number;
+  exportEverySeconds: number;
 }
 
 type Kind =
@@ -78,6 +81,9 @@ export const OPTION_SPECS: Specs = {
   catalogPollMs: { key: 'catalogPollMs', default: 500, unit: 'ms', doc: 'How often the server checks LMDB for a catalog loaded by another process (the CLI).', type: { kind: 'int', min: 10, max: 60_000 } },
   adminKey: { key: 'adminKey', default: '', unit: 'secret', doc: 'Extra admin API key accepted besides those in the key store (empty: none).', type: { kind: 'string', allowEmpty: true } },
   learning: { key: 'learning', default: true, unit: 'bool', doc: 'Run the online learning loop: the trainer thread (engagement -> new candidate models) and the model manager thread (validate, promote, hot-swap). Off: serve --model-dir as is.', type: { kind: 'bool' } },
+  clickWindowMs: { key: 'clickWindowMs', default: 3_600_000, unit: 'ms', doc: 'Click attribution window: a click within it labels the impression 1; when it closes without one, 0.', type: { kind: 'int', min: 1000, max: 30 * 86_400_000 } },
+  exportEveryExamples: { key: 'exportEveryExamples', default: 20_000, unit: 'examples', doc: 'The trainer exports a candidate model after this many new labelled examples...', type: { kind: 'int', min: 1, max: 100_000_000 } },
+  exportEverySeconds: { key: 'exportEverySeconds', default: 60, unit: 's', doc: '...or after this long, whichever comes first (with at least 1,000 new examples, or exportEveryExamples if smaller).', type: { kind: 'int', min: 1, max: 86_400 } },
   allowJsFallback: { key: 'allowJsFallback', default: false, unit: 'bool', doc: 'Start even when uWebSockets.js runs its slow pure-JS fallback instead of the native server.', type: { kind: 'bool' } },
 };
 

@@ -20,7 +20,7 @@
  * bytes it does not know. A change to an existing field needs a new format number.
  */
 import { TxrankError } from '../errors/codes.js';
-import { ByteReader, ByteWriter, strSize } from './bytes.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 import type { DecisionRecord, ShownOffer } from './types.js';
 
 const FORMAT = 1;
@@ -36,11 +36,7 @@ export function encodeDecision(rec: DecisionRecord): Buffer {
   if (n > 255) throw new TxrankError('internal', `a decision shows at most 255 offers; got ${n}`);
   const policy = rec.policy ?? DEFAULT_POLICY;
   const buyer = rec.buyer ?? '';
-  let size = HEADER + 4 * dim + n * SHOWN_BYTES;
-  size += strSize(rec.decisionId) + strSize(rec.tenant) + strSize(rec.placement) + strSize(buyer);
-  size += strSize(rec.modelVersion) + strSize(policy);
-  for (let i = 0; i < n; i++) size += strSize(rec.shown[i].offerId);
-  const w = new ByteWriter(size);
+  const w = new ByteWriter();
   w.u8(FORMAT);
   w.u8(n);
   w.u16(dim);

@@ -1,26 +1,24 @@
 /**
- * A decision's engagement: what the accepted events say, kept as the value of the decision's
+ * A decision's engagement: what its accepted events say, kept as the value of the decision's
  * ev_decision_times entry (keyed by [decidedAt, decisionId]). Ingest reads it, patches it and writes it back
- * once per decision per commit group; the labeler reads the flags; retention reads the event ids to delete
- * the events with their decision.
+ * once per decision per commit group; the labeler reads the flags.
  *
  *   0   u8   format (1)
  *   1   u8   n, the number of shown offers
  *   2   u16  reserved (0)
- *   4   u32  eventCount
- *   8   u8 x n   FLAG bits per shown offer, in shown order
- *   ... eventCount x event id (u16 length + UTF-8), in acceptance order
+ *   4   u32  eventCount   events accepted for this decision
+ *   8   u8 x n           FLAG bits per shown offer, in shown order
  *
- * Why here and not in the decision record or in an index of its own:
- *   - decision ids are random (UUIDs), so patching records keyed by them would dirty a random B-tree page
- *     per decision per commit (a 4 KiB copy, then a write, each). Engagement arrives for recent decisions,
- *     and keyed by time those sit together in the last pages of ev_decision_times;
- *   - keeping the event ids here instead of in a [decision, event] index saves one put per event, the
- *     largest cost after the event itself. The list is bounded by maxEventsPerDecision.
- * A new field needs a new format number (the id list runs to the end).
+ * Why here and not in the decision record: decision ids are random (UUIDs), so patching records keyed by
+ * them would dirty one random B-tree page per decision per commit (a 4 KiB copy, then a 4 KiB write).
+ * Engagement arrives for recent decisions, and keyed by time those sit together in the last pages of
+ * ev_decision_times; at about 60 entries a page, a commit's updates share a few hundred pages. The value
+ * stays this small on purpose (no list of event ids): every extra byte is copied on every update.
+ *
+ * The layout only grows by appending: a new field goes after the flags, and a reader of this version
+ * ignores bytes it does not know.
  */
 import { TxrankError } from '../errors/codes.js';
-import { ByteReader, strSize } from './bytes.js';
 import type { EventKind } from './types.js';
 
 const FORMAT = 1;
@@ -59,53 +57,22 @@ export function engagementAny(buf: Buffer): number {
   return f;
 }
 
-/** The ids of the accepted events, in acceptance order; `end` is the value's size. */
-export function engagementEventIds(buf: Buffer, end: number = buf.length): string[] {
-  checkFormat(buf);
-  const count = buf.readUInt32LE(4);
-  const r = new ByteReader(buf, HEADER + buf[1], end);
-  const ids: string[] = new Array(count);
-  for (let i = 0; i < count; i++) ids[i] = r.str();
-  return ids;
-}
-
-/** An engagement being updated inside one commit group: over a copy, written back once when dirty. */
+/** An engagement being updated inside one commit group: over a copy the caller owns, written back when dirty. */
 export class Engagement {
-  readonly #base: Buffer;
-  readonly #added: string[] = [];
-  #addedBytes = 0;
+  dirty = false;
 
-  constructor(copy: Buffer) {
-    checkFormat(copy);
-    this.#base = copy;
-  }
-
-  get dirty(): boolean {
-    return this.#added.length > 0;
+  constructor(readonly bytes: Buffer) {
+    checkFormat(bytes);
   }
 
   get eventCount(): number {
-    return this.#base.readUInt32LE(4);
+    return this.bytes.readUInt32LE(4);
   }
 
   /** Counts one more accepted event and sets its flag bit on the shown offer at `index`. */
-  record(index: number, bit: number, eventId: string): void {
-    this.#base.writeUInt32LE(this.eventCount + 1, 4);
-    this.#base[HEADER + index] |= bit;
-    this.#added.push(eventId);
-    this.#addedBytes += strSize(eventId);
-  }
-
-  /** The value to write back. */
-  bytes(): Buffer {
-    const out = Buffer.allocUnsafe(this.#base.length + this.#addedBytes);
-    this.#base.copy(out, 0);
-    let pos = this.#base.length;
-    for (const id of this.#added) {
-      const n = out.write(id, pos + 2, 'utf8');
-      out.writeUInt16LE(n, pos);
-      pos += 2 + n;
-    }
-    return out;
+  record(index: number, bit: number): void {
+    this.bytes.writeUInt32LE(this.eventCount + 1, 4);
+    this.bytes[HEADER + index] |= bit;
+    this.dirty = true;
   }
 }

@@ -9,18 +9,21 @@
  *   4   f64  ts (ms)
  *   12  f64  receivedAt (ms)
  *   20  f64  value (0 when none)
- *   28  strings: decisionId, offerId, currency ('' when none)
+ *   28  f64  decidedAt (ms) of its decision: retention reads it here to delete the event with its decision
+ *   36  strings: decisionId, offerId, currency ('' when none)
  */
 import { TxrankError } from '../errors/codes.js';
-import { ByteReader, ByteWriter, strSize } from './bytes.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 import { EVENT_KINDS, type EngagementEvent, type StoredEvent } from './types.js';
 
 const FORMAT = 1;
 const KIND_CODE: Readonly<Record<string, number>> = Object.fromEntries(EVENT_KINDS.map((k, i) => [k, i]));
 
-export function encodeEvent(e: EngagementEvent, receivedAt: number): Buffer {
+export const EVENT_DECIDED_AT = 28;
+
+export function encodeEvent(e: EngagementEvent, decidedAt: number, receivedAt: number): Buffer {
   const currency = e.currency ?? '';
-  const w = new ByteWriter(28 + strSize(e.decisionId) + strSize(e.offerId) + strSize(currency));
+  const w = new ByteWriter();
   w.u8(FORMAT);
   w.u8(KIND_CODE[e.kind]);
   w.u8((e.value !== undefined ? 1 : 0) | (e.currency !== undefined ? 2 : 0));
@@ -28,6 +31,7 @@ export function encodeEvent(e: EngagementEvent, receivedAt: number): Buffer {
   w.f64(e.ts);
   w.f64(receivedAt);
   w.f64(e.value ?? 0);
+  w.f64(decidedAt);
   w.str(e.decisionId);
   w.str(e.offerId);
   w.str(currency);
@@ -45,6 +49,7 @@ export function decodeEvent(tenant: string, eventId: string, buf: Buffer, end: n
   const ts = r.f64();
   const receivedAt = r.f64();
   const value = r.f64();
+  r.f64(); // decidedAt: the decision's, not the event's
   const decisionId = r.str();
   const offerId = r.str();
   const currency = r.str();

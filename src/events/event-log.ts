@@ -33,7 +33,7 @@
 import { TxrankError, type ErrorCode } from '../errors/codes.js';
 import { decodeEvent, encodeEvent } from './event-codec.js';
 import { decodeDecisionHead, type DecisionHead } from './decision-codec.js';
-import { Engagement, engagementEventIds, FLAG } from './engagement-codec.js';
+import { Engagement, FLAG } from './engagement-codec.js';
 import type { DecisionTimeKey, EventDbs, EventKey } from './layout.js';
 import { isLabelled, readLabelCursor } from './meta.js';
 import type { EventCounters } from './counters.js';
@@ -44,7 +44,8 @@ import { EVENT_KINDS, type EngagementEvent, type EventKind, type EventOutcome, t
 /** One event on its way into the transaction. */
 interface Prepared {
   key: EventKey;
-  value: Buffer;
+  /** The encoded record, once the decision is known (it carries the decision time). */
+  value: Buffer | undefined;
   /** The decision's head when it was known before the transaction (then `index` and `refusal` are set). */
   head: DecisionHead | undefined;
   index: number;
@@ -159,12 +160,15 @@ export class EventLog {
         outcomes[i] = bad;
         continue;
       }
-      const p: Prepared = { key: [e.tenant, e.eventId], value: encodeEvent(e, now), head: undefined, index: -1, refusal: undefined };
+      const p: Prepared = { key: [e.tenant, e.eventId], value: undefined, head: undefined, index: -1, refusal: undefined };
       const head = this.#recent.get(e.decisionId);
       if (head !== undefined) {
         p.head = head;
         p.refusal = this.#check(e, head, now);
-        if (p.refusal === undefined) p.index = head.offerIds.indexOf(e.offerId);
+        if (p.refusal === undefined) {
+          p.index = head.offerIds.indexOf(e.offerId);
+          p.value = encodeEvent(e, head.decidedAt, now);
+        }
       }
       prepared[i] = p;
       live++;
@@ -191,31 +195,13 @@ export class EventLog {
     return b === undefined ? null : decodeEvent(tenant, eventId, b, b.length);
   }
 
-  /** The accepted events of one of the tenant's decisions, in acceptance order. */
-  ofDecision(tenant: string, decisionId: string): StoredEvent[] {
-    const b = this.#dbs.decisions.getBinaryFast(decisionId);
-    if (b === undefined) return [];
-    const head = decodeDecisionHead(b, b.length);
-    if (head.tenant !== tenant) return [];
-    const e = this.#dbs.decisionTimes.getBinaryFast([head.decidedAt, decisionId]);
-    if (e === undefined) return [];
-    const out: StoredEvent[] = [];
-    for (const id of engagementEventIds(e, e.length)) {
-      const ev = this.get(tenant, id);
-      if (ev !== null) out.push(ev);
-    }
-    return out;
-  }
-
   #commitGroup(): void {
     let group: QueuedCall[] | null = null;
     let afterLabel = 0;
     // The callback runs when lmdb-js's write thread reaches it and takes everything queued by then; calls
     // made after it started queue a new group (and a new transaction) behind it.
     const txn = this.#dbs.root.childTransaction(() => {
-      group = this.#queue;
-      this.#queue = [];
-      this.#groupQueued = false;
+      group = this.#take();
       afterLabel = this.#apply(group);
     });
     const done = txn
@@ -238,6 +224,28 @@ export class EventLog {
       )
       .finally(() => this.#inFlight.delete(done));
     this.#inFlight.add(done);
+  }
+
+  /**
+   * The next group: whole calls, in order, up to maxGroupEvents events (at least one call). What is left is
+   * given a transaction of its own, queued after this one, so this group commits (and is acknowledged) while
+   * the next one is applied: a pipeline instead of one ever-growing group that leaves the write thread idle
+   * while the main thread applies and the main thread idle while the write thread commits.
+   */
+  #take(): QueuedCall[] {
+    const queue = this.#queue;
+    let end = 0;
+    let events = 0;
+    while (end < queue.length && (end === 0 || events + queue[end].events.length <= this.#opt.maxGroupEvents)) {
+      events += queue[end].events.length;
+      end++;
+    }
+    const group = queue.slice(0, end);
+    this.#queue = queue.slice(end);
+    this.#groupQueued = this.#queue.length > 0;
+    // Queued from a fresh task: queued from inside this callback it would join this very transaction.
+    if (this.#groupQueued) setImmediate(() => this.#commitGroup());
+    return group;
   }
 
   /** Runs inside the write transaction; returns how many accepted events came after their labels. */
@@ -268,7 +276,10 @@ export class EventLog {
           }
           head = h;
           p.refusal = this.#check(e, head, now);
-          if (p.refusal === undefined) p.index = head.offerIds.indexOf(e.offerId);
+          if (p.refusal === undefined) {
+            p.index = head.offerIds.indexOf(e.offerId);
+            p.value = encodeEvent(e, head.decidedAt, now);
+          }
         }
         if (p.refusal !== undefined) {
           outcomes[i] = this.#refuseUnlessDuplicate(p, p.refusal);
@@ -298,11 +309,11 @@ export class EventLog {
         }
         // Checks and inserts in one descent; false when the key exists (this group included). lmdb-js's
         // putSync returns that boolean; its .d.ts says void.
-        if (!(dbs.events.putSync(p.key, p.value, { noOverwrite: true }) as unknown as boolean)) {
+        if (!(dbs.events.putSync(p.key, p.value as Buffer, { noOverwrite: true }) as unknown as boolean)) {
           outcomes[i] = { eventId: e.eventId, status: 'duplicate' };
           continue;
         }
-        engagement.record(p.index, FLAG[e.kind], e.eventId);
+        engagement.record(p.index, FLAG[e.kind]);
         cursor ??= readLabelCursor(dbs);
         if (isLabelled(cursor, head.decidedAt, e.decisionId)) afterLabel++;
         outcomes[i] = { eventId: e.eventId, status: 'accepted' };
@@ -310,7 +321,7 @@ export class EventLog {
     }
     // One write per decision per group, however many of its events the group holds.
     for (const target of targets.values()) {
-      if (target !== null && target.engagement.dirty) dbs.decisionTimes.putSync(target.timeKey, target.engagement.bytes());
+      if (target !== null && target.engagement.dirty) dbs.decisionTimes.putSync(target.timeKey, target.engagement.bytes);
     }
     return afterLabel;
   }

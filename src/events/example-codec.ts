@@ -16,14 +16,14 @@
  */
 import { TxrankError } from '../errors/codes.js';
 import type { LabelledExample } from '../learning/labelled-example.js';
-import { ByteReader, ByteWriter, strSize } from './bytes.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 
 const FORMAT = 1;
 export const EXAMPLE_DECIDED_AT = 8;
 
 export function encodeExample(x: Omit<LabelledExample, 'seq'>): Buffer {
   const dim = x.txnFeatures.length;
-  const w = new ByteWriter(28 + 4 * dim + strSize(x.decisionId) + strSize(x.tenant) + strSize(x.offerId) + strSize(x.modelVersion));
+  const w = new ByteWriter();
   w.u8(FORMAT);
   w.u8(x.label);
   w.u16(x.position);

@@ -28,6 +28,8 @@ export interface EventOptions {
   maxEventsPerDecision?: number;
   /** Most events in one ingest() call. */
   maxEventsPerIngest?: number;
+  /** Most events one write transaction takes; the rest wait for the next one, applied while this one commits. */
+  maxGroupEvents?: number;
   /** Most events accepted for ingest and not yet acknowledged; beyond it events are answered `overloaded`. */
   maxPendingEvents?: number;
   /** Recently logged decisions whose heads ingest keeps in memory (about 150 bytes each). 0 turns it off. */
@@ -36,8 +38,10 @@ export interface EventOptions {
   ackOn?: AckOn;
   /** Most decisions one labelling transaction handles (labelDue loops over chunks). */
   labelChunk?: number;
-  /** Most decisions (or examples) one sweep transaction deletes (sweep loops over chunks). */
+  /** Most decisions, examples or events one sweep transaction handles (sweep loops over chunks). */
   sweepChunk?: number;
+  /** Most events one sweep() examines in its walk over all events (the walk resumes at the next call). */
+  sweepScan?: number;
   /** ms between labelDue runs once start() is called. */
   labelIntervalMs?: number;
   /** ms between retention sweeps once start() is called. */
@@ -61,11 +65,13 @@ export const EVENT_DEFAULTS: Readonly<Required<Omit<EventOptions, 'rewardWaitMs'
   maxExamples: 50_000_000,
   maxEventsPerDecision: 256,
   maxEventsPerIngest: 10_000,
+  maxGroupEvents: 4_000,
   maxPendingEvents: 200_000,
   decisionCacheSize: 200_000,
   ackOn: 'flushed',
   labelChunk: 5_000,
   sweepChunk: 5_000,
+  sweepScan: 1_000_000,
   labelIntervalMs: 1_000,
   sweepIntervalMs: 60_000,
 };
@@ -83,10 +89,12 @@ const BOUNDS: { [K in Exclude<keyof EventOptions, 'ackOn'>]: readonly [number, n
   maxExamples: [1, 2 ** 40],
   maxEventsPerDecision: [1, 65_535],
   maxEventsPerIngest: [1, 1_000_000],
+  maxGroupEvents: [1, 1_000_000],
   maxPendingEvents: [1, 100_000_000],
   decisionCacheSize: [0, 100_000_000],
   labelChunk: [1, 1_000_000],
   sweepChunk: [1, 1_000_000],
+  sweepScan: [1, 1_000_000_000],
   labelIntervalMs: [10, DAY],
   sweepIntervalMs: [10, DAY],
 };

@@ -119,11 +119,6 @@ export class EventStore implements ExampleSource {
     return this.#events.get(tenant, eventId);
   }
 
-  /** The accepted events of the tenant's decision (conversions included, for reports). */
-  eventsOf(tenant: string, decisionId: string): StoredEvent[] {
-    return this.#events.ofDecision(tenant, decisionId);
-  }
-
   /** Counters for metrics, plus the events waiting to be acknowledged right now. */
   counters(): EventCountersSnapshot & { pendingEvents: number } {
     return { ...this.#counters.snapshot(), pendingEvents: this.#events.pending };
