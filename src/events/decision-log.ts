@@ -10,9 +10,10 @@
  * the order they were queued, so an event ingested after logDecision returned always finds its decision,
  * even when neither is committed yet (test/events-ingest.test.ts checks it).
  */
-import type { EventDbs } from './layout.js';
+import { EMPTY, eventKeysOf, type EventDbs } from './layout.js';
 import { decodeDecision, encodeDecision } from './decision-codec.js';
-import { engagementFlags, FLAG, newEngagement } from './engagement-codec.js';
+import { decodeEventKindAndOffer } from './event-codec.js';
+import { engagementFlags, FLAG } from './engagement.js';
 import type { EventCounters } from './counters.js';
 import type { RecentDecisions } from './recent-decisions.js';
 import type { DecisionRecord, OfferEngagement } from './types.js';
@@ -23,7 +24,7 @@ export class DecisionLog {
   readonly #recent: RecentDecisions;
   /** lmdb-js returns the same promise for every unconditional put of one batch: watch each batch once. */
   #batchPromise: Promise<boolean> | null = null;
-  #batch = { decisions: 0 };
+  #batch: string[] = [];
 
   constructor(dbs: EventDbs, counters: EventCounters, recent: RecentDecisions) {
     this.#dbs = dbs;
@@ -32,24 +33,26 @@ export class DecisionLog {
   }
 
   /** Queues the decision for the next commit and remembers its head for ingest; returns at once. Never throws for a storage failure: a
-   * lost batch is counted in decisionsLost (its events will then be answered unknown_decision). */
+   * lost batch is counted in decisionsLost (its events are then answered unknown_decision). */
   log(rec: DecisionRecord): void {
     const bytes = encodeDecision(rec);
     this.#dbs.decisions.put(rec.decisionId, bytes);
-    const p = this.#dbs.decisionTimes.put([rec.decidedAt, rec.decisionId], newEngagement(rec.shown.length));
+    const p = this.#dbs.decisionTimes.put([rec.decidedAt, rec.decisionId], EMPTY);
     this.#counters.decisionsLogged++;
-    this.#recent.add(rec.decisionId, { tenant: rec.tenant, decidedAt: rec.decidedAt, offerIds: rec.shown.map((s) => s.offerId) });
+    this.#recent.add(rec.decisionId, { tenant: rec.tenant, decidedAt: rec.decidedAt, offerIds: rec.shown.map((s) => s.offerId), events: 0 });
     if (p !== this.#batchPromise) {
       this.#batchPromise = p;
-      const batch = (this.#batch = { decisions: 0 });
+      const batch: string[] = (this.#batch = []);
       p.then(
         () => undefined,
         () => {
-          this.#counters.decisionsLost += batch.decisions;
+          // Lost: forget them too, so their events are answered unknown_decision rather than accepted.
+          this.#counters.decisionsLost += batch.length;
+          for (const id of batch) this.#recent.delete(id);
         },
       );
     }
-    this.#batch.decisions++;
+    this.#batch.push(rec.decisionId);
   }
 
   /** The decision, as committed, or null when unknown or of another tenant. */
@@ -66,17 +69,19 @@ export class DecisionLog {
     if (b === undefined) return null;
     const record = decodeDecision(b, b.length);
     if (record.tenant !== tenant) return null;
-    const e = this.#dbs.decisionTimes.getBinaryFast([record.decidedAt, decisionId]);
-    return record.shown.map((s, i) => {
-      const flags = e === undefined ? 0 : engagementFlags(e, i);
-      return {
-        offerId: s.offerId,
-        position: s.position,
-        impression: (flags & FLAG.impression) !== 0,
-        click: (flags & FLAG.click) !== 0,
-        conversion: (flags & FLAG.conversion) !== 0,
-        dismiss: (flags & FLAG.dismiss) !== 0,
-      };
-    });
+    const events = [];
+    for (const key of eventKeysOf(this.#dbs, record.decidedAt, decisionId)) {
+      const v = this.#dbs.events.getBinaryFast(key);
+      if (v !== undefined) events.push(decodeEventKindAndOffer(v, v.length));
+    }
+    const flags = engagementFlags(record.shown.map((s) => s.offerId), events);
+    return record.shown.map((s, i) => ({
+      offerId: s.offerId,
+      position: s.position,
+      impression: (flags[i] & FLAG.impression) !== 0,
+      click: (flags[i] & FLAG.click) !== 0,
+      conversion: (flags[i] & FLAG.conversion) !== 0,
+      dismiss: (flags[i] & FLAG.dismiss) !== 0,
+    }));
   }
 }

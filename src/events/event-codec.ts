@@ -1,6 +1,6 @@
 /**
- * The event record in ev_events, keyed by [tenant, eventId] (the key carries those two). Compact binary,
- * never on the wire; grows only by appending (see decision-codec.ts).
+ * The event record in ev_events, keyed by [decidedAt, decisionId, eventId] (the key carries those three).
+ * Compact binary, never on the wire; grows only by appending (see decision-codec.ts).
  *
  *   0   u8   format (1)
  *   1   u8   kind (index in EVENT_KINDS)
@@ -9,20 +9,16 @@
  *   4   f64  ts (ms)
  *   12  f64  receivedAt (ms)
  *   20  f64  value (0 when none)
- *   28  f64  decidedAt (ms) of its decision: retention reads it here to delete the event with its decision
- *   36  strings: decisionId, offerId, currency ('' when none)
+ *   28  strings: offerId, currency ('' when none)
  */
 import { TxrankError } from '../errors/codes.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { EVENT_KINDS, type EngagementEvent, type StoredEvent } from './types.js';
+import { EVENT_KINDS, type EngagementEvent, type EventKind, type StoredEvent } from './types.js';
 
 const FORMAT = 1;
 const KIND_CODE: Readonly<Record<string, number>> = Object.fromEntries(EVENT_KINDS.map((k, i) => [k, i]));
 
-export const EVENT_DECIDED_AT = 28;
-
-export function encodeEvent(e: EngagementEvent, decidedAt: number, receivedAt: number): Buffer {
-  const currency = e.currency ?? '';
+export function encodeEvent(e: EngagementEvent, receivedAt: number): Buffer {
   const w = new ByteWriter();
   w.u8(FORMAT);
   w.u8(KIND_CODE[e.kind]);
@@ -31,30 +27,44 @@ export function encodeEvent(e: EngagementEvent, decidedAt: number, receivedAt: n
   w.f64(e.ts);
   w.f64(receivedAt);
   w.f64(e.value ?? 0);
-  w.f64(decidedAt);
-  w.str(e.decisionId);
   w.str(e.offerId);
-  w.str(currency);
+  w.str(e.currency ?? '');
   return w.done();
 }
 
-export function decodeEvent(tenant: string, eventId: string, buf: Buffer, end: number = buf.length): StoredEvent {
+function reader(buf: Buffer, end: number): ByteReader {
   const r = new ByteReader(buf, 0, end);
   const format = r.u8();
   if (format !== FORMAT) throw new TxrankError('internal', `unknown event record format ${format}`);
-  const kind = EVENT_KINDS[r.u8()];
-  if (kind === undefined) throw new TxrankError('internal', 'unknown event kind in a stored event');
+  return r;
+}
+
+function kindOf(code: number): EventKind {
+  const kind = EVENT_KINDS[code];
+  if (kind === undefined) throw new TxrankError('internal', `unknown event kind ${code} in a stored event`);
+  return kind;
+}
+
+export function decodeEvent(tenant: string, decisionId: string, eventId: string, buf: Buffer, end: number = buf.length): StoredEvent {
+  const r = reader(buf, end);
+  const kind = kindOf(r.u8());
   const has = r.u8();
   r.u8();
   const ts = r.f64();
   const receivedAt = r.f64();
   const value = r.f64();
-  r.f64(); // decidedAt: the decision's, not the event's
-  const decisionId = r.str();
   const offerId = r.str();
   const currency = r.str();
   const out: StoredEvent = { tenant, eventId, decisionId, offerId, kind, ts, receivedAt };
   if (has & 1) out.value = value;
   if (has & 2) out.currency = currency;
   return out;
+}
+
+/** Only what the labeler needs: the kind and the offer. */
+export function decodeEventKindAndOffer(buf: Buffer, end: number = buf.length): { kind: EventKind; offerId: string } {
+  const r = reader(buf, end);
+  const kind = kindOf(r.u8());
+  r.pos = 28;
+  return { kind, offerId: r.str() };
 }

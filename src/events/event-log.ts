@@ -2,53 +2,59 @@
  * Event ingest: validate each engagement event against its decision, store it once, acknowledge it once it
  * is durable.
  *
- * Group commit. Every ingest() call joins a queue; one LMDB write transaction takes everything queued by the
- * time it starts (many calls, many events) and the acknowledgements of the whole group wait for that one
- * commit (and, with ackOn 'flushed', that one fsync). There is no timer: the group is whatever arrived while
+ * Group commit. Every ingest() call joins a queue; one LMDB write transaction takes what is queued when it
+ * starts (up to maxGroupEvents events, whole calls) and the acknowledgements of the group wait for that one
+ * commit (and, with ackOn 'flushed', that one fsync). There is no timer: a group is whatever arrived while
  * the previous commit was busy, so an idle server commits a lone event at once and a loaded one commits
- * thousands per transaction. This matters because a commit costs about as much as the fsync of its dirty
- * pages (tens of ms on this VM, see docs/EVENTS.md): throughput comes from events per commit, not from
- * commits per second.
+ * thousands per transaction; commits cost about the same whatever their size, so throughput comes from
+ * events per commit. A capped group leaves the rest for the next transaction, which is applied while this
+ * one commits: a pipeline, instead of one group that swallows everything outstanding and leaves the write
+ * thread idle while the main thread applies, and the main thread idle while the write thread commits.
  *
  * Two phases, to keep work out of the write lock. Before queueing (on the caller's turn): field checks, the
- * event's key and encoded record, and, when the decision's head is in the in-memory RecentDecisions, the
- * decision checks (tenant, offer shown, windows). These run while the write thread is busy committing the
- * previous group. Inside the write transaction (a main-thread lmdb-js transaction callback): the decision
- * checks for cache misses, the per-decision event bound, and the writes.
+ * encoded record and, when the decision's head is in the in-memory RecentDecisions (nearly always: events
+ * follow their decision within minutes), the decision checks (tenant, offer shown, windows, the per-decision
+ * bound) and the event's key. Inside the write transaction (an lmdb-js transaction callback, main thread):
+ * the decision checks for cache misses, and one insert per event.
  *
- * Why a transaction callback rather than lmdb-js's off-thread conditional puts: the checks need reads that
- * see every earlier write, committed or not (a decision logged a moment ago, the first copy of an event
- * resent in the same group), and the engagement flags are read-modify-write. Inside the write transaction
- * all of that is exact and needs no lock: LMDB has one writer at a time, so two concurrent copies of one
- * event are handled one after the other and the second is a duplicate. Each group runs as an lmdb-js child
- * transaction: a failure part-way writes nothing of it, and every event of the group is answered `internal`
- * (safe to resend).
+ * Idempotency key = the event's key [decidedAt, decisionId, eventId], inserted with MDB_NOOVERWRITE: one
+ * B-tree descent both checks and inserts, and false means the event is already stored (in this group too:
+ * a transaction reads its own writes, and LMDB's single writer orders concurrent copies). The key lives
+ * exactly as long as the event. It is scoped to the decision, which is the tenant's: a retry names the
+ * same decision, and is a duplicate; another tenant's decision is unknown_decision before any key is
+ * formed. "Duplicate" wins over every other answer: a retry of an accepted event is answered `duplicate`
+ * even if it would now be refused (say, its decision has since reached maxEventsPerDecision).
  *
- * Idempotency key = the event's own key [tenant, eventId] in ev_events, written with MDB_NOOVERWRITE: one
- * B-tree descent both checks and inserts, and the key lives exactly as long as the event (retention deletes
- * both, with their decision). "Duplicate" wins over every other answer: a resent event that was accepted
- * before is answered `duplicate` even if it would now be refused (say, its decision has since reached
- * maxEventsPerDecision).
+ * Why a transaction callback rather than lmdb-js's off-thread conditional puts: the answers must be known
+ * before the acknowledgement (accepted or duplicate), the per-decision bound needs a count that sees every
+ * earlier write, committed or not, and refusals must not be written at all. Each group runs as an lmdb-js
+ * child transaction, so a failure part-way writes nothing of it, and every event of the group is answered
+ * `internal` (safe to resend).
  */
 import { TxrankError, type ErrorCode } from '../errors/codes.js';
 import { decodeEvent, encodeEvent } from './event-codec.js';
 import { decodeDecisionHead, type DecisionHead } from './decision-codec.js';
-import { Engagement, FLAG } from './engagement-codec.js';
-import type { DecisionTimeKey, EventDbs, EventKey } from './layout.js';
+import { eventKeysOf, type EventDbs, type EventKey } from './layout.js';
 import { isLabelled, readLabelCursor } from './meta.js';
 import type { EventCounters } from './counters.js';
 import type { ResolvedEventOptions } from './options.js';
-import type { RecentDecisions } from './recent-decisions.js';
+import type { CachedDecision, RecentDecisions } from './recent-decisions.js';
 import { EVENT_KINDS, type EngagementEvent, type EventKind, type EventOutcome, type StoredEvent } from './types.js';
+
+/** A decision read inside the transaction (a cache miss), with its events counted once. */
+interface Loaded {
+  head: DecisionHead;
+  events: number;
+}
 
 /** One event on its way into the transaction. */
 interface Prepared {
-  key: EventKey;
-  /** The encoded record, once the decision is known (it carries the decision time). */
-  value: Buffer | undefined;
-  /** The decision's head when it was known before the transaction (then `index` and `refusal` are set). */
-  head: DecisionHead | undefined;
-  index: number;
+  value: Buffer;
+  /** The decision, once known (from the cache before the transaction, else read inside it); null: unknown
+   * or another tenant's. Its `events` count enforces maxEventsPerDecision. */
+  decision: CachedDecision | Loaded | null | undefined;
+  /** The event's key, once its decision is known and the tenant's. */
+  key: EventKey | undefined;
   /** A refusal by the decision checks; answered only if the event is not a duplicate. */
   refusal: EventOutcome | undefined;
 }
@@ -60,12 +66,6 @@ interface QueuedCall {
   prepared: (Prepared | undefined)[];
   now: number;
   resolve: (outcomes: EventOutcome[]) => void;
-}
-
-/** A decision some event of the group names: its engagement entry, read once and written back once. */
-interface Target {
-  timeKey: DecisionTimeKey;
-  engagement: Engagement;
 }
 
 const KINDS = new Set<string>(EVENT_KINDS);
@@ -160,16 +160,9 @@ export class EventLog {
         outcomes[i] = bad;
         continue;
       }
-      const p: Prepared = { key: [e.tenant, e.eventId], value: undefined, head: undefined, index: -1, refusal: undefined };
-      const head = this.#recent.get(e.decisionId);
-      if (head !== undefined) {
-        p.head = head;
-        p.refusal = this.#check(e, head, now);
-        if (p.refusal === undefined) {
-          p.index = head.offerIds.indexOf(e.offerId);
-          p.value = encodeEvent(e, head.decidedAt, now);
-        }
-      }
+      const p: Prepared = { value: encodeEvent(e, now), decision: undefined, key: undefined, refusal: undefined };
+      const cached = this.#recent.get(e.decisionId);
+      if (cached !== undefined) this.#resolve(p, e, cached, cached, now);
       prepared[i] = p;
       live++;
     }
@@ -189,10 +182,31 @@ export class EventLog {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
   }
 
-  /** An accepted event, or null. */
-  get(tenant: string, eventId: string): StoredEvent | null {
-    const b = this.#dbs.events.getBinaryFast([tenant, eventId]);
-    return b === undefined ? null : decodeEvent(tenant, eventId, b, b.length);
+  /** An accepted event of the tenant's decision, or null. */
+  get(tenant: string, decisionId: string, eventId: string): StoredEvent | null {
+    const head = this.#head(tenant, decisionId);
+    if (head === null) return null;
+    const b = this.#dbs.events.getBinaryFast([head.decidedAt, decisionId, eventId]);
+    return b === undefined ? null : decodeEvent(tenant, decisionId, eventId, b, b.length);
+  }
+
+  /** The accepted events of the tenant's decision, in event-id order (conversions too, for reports). */
+  ofDecision(tenant: string, decisionId: string): StoredEvent[] {
+    const head = this.#head(tenant, decisionId);
+    if (head === null) return [];
+    const out: StoredEvent[] = [];
+    for (const key of eventKeysOf(this.#dbs, head.decidedAt, decisionId)) {
+      const b = this.#dbs.events.getBinaryFast(key);
+      if (b !== undefined) out.push(decodeEvent(tenant, decisionId, key[2], b, b.length));
+    }
+    return out;
+  }
+
+  #head(tenant: string, decisionId: string): DecisionHead | null {
+    const b = this.#dbs.decisions.getBinaryFast(decisionId);
+    if (b === undefined) return null;
+    const head = decodeDecisionHead(b, b.length);
+    return head.tenant === tenant ? head : null;
   }
 
   #commitGroup(): void {
@@ -251,8 +265,7 @@ export class EventLog {
   /** Runs inside the write transaction; returns how many accepted events came after their labels. */
   #apply(group: QueuedCall[]): number {
     const dbs = this.#dbs;
-    const targets = new Map<string, Target | null>();
-    const heads = new Map<string, DecisionHead | null>();
+    const loaded = new Map<string, Loaded | null>();
     let cursor: ReturnType<typeof readLabelCursor> | undefined;
     let afterLabel = 0;
     for (const call of group) {
@@ -261,69 +274,61 @@ export class EventLog {
         const p = prepared[i];
         if (p === undefined) continue;
         const e = events[i];
-        let head = p.head;
-        if (head === undefined) {
-          // Not in the cache: read the record (once per decision per group).
-          let h = heads.get(e.decisionId);
-          if (h === undefined) {
-            const b = dbs.decisions.getBinaryFast(e.decisionId);
-            h = b === undefined ? null : decodeDecisionHead(b, b.length);
-            heads.set(e.decisionId, h);
+        if (p.decision === undefined) {
+          // Not in the cache when it was queued: read the decision, once per group.
+          let l = loaded.get(e.decisionId);
+          if (l === undefined) {
+            l = this.#load(e.decisionId);
+            loaded.set(e.decisionId, l);
           }
-          if (h === null) {
-            outcomes[i] = this.#refuseUnlessDuplicate(p, unknownDecision(e));
-            continue;
-          }
-          head = h;
-          p.refusal = this.#check(e, head, now);
-          if (p.refusal === undefined) {
-            p.index = head.offerIds.indexOf(e.offerId);
-            p.value = encodeEvent(e, head.decidedAt, now);
-          }
+          if (l === null) p.refusal = unknownDecision(e);
+          else this.#resolve(p, e, l.head, l, now);
         }
-        if (p.refusal !== undefined) {
-          outcomes[i] = this.#refuseUnlessDuplicate(p, p.refusal);
+        const counter = p.decision;
+        const key = p.key;
+        if (p.refusal !== undefined || counter == null || key === undefined) {
+          outcomes[i] = this.#refuseUnlessDuplicate(p, e, p.refusal ?? unknownDecision(e));
           continue;
         }
-        let target = targets.get(e.decisionId);
-        if (target === undefined) {
-          // The authoritative existence check: the engagement entry is written with the decision and deleted
-          // with it, so a cached head of a lost or swept decision is caught here. getBinary copies: the
-          // entry is patched and written back once at the end of the group.
-          const timeKey: DecisionTimeKey = [head.decidedAt, e.decisionId];
-          const bytes = dbs.decisionTimes.getBinary(timeKey);
-          target = bytes === undefined ? null : { timeKey, engagement: new Engagement(bytes) };
-          targets.set(e.decisionId, target);
-        }
-        if (target === null) {
-          outcomes[i] = this.#refuseUnlessDuplicate(p, unknownDecision(e));
-          continue;
-        }
-        const { engagement } = target;
-        if (engagement.eventCount >= this.#opt.maxEventsPerDecision) {
-          outcomes[i] = this.#refuseUnlessDuplicate(
-            p,
-            refused(e.eventId, 'bad_request', `decision ${e.decisionId} already has ${engagement.eventCount} events (the most one decision takes)`),
-          );
+        if (counter.events >= this.#opt.maxEventsPerDecision) {
+          outcomes[i] = this.#refuseUnlessDuplicate(p, e, refused(e.eventId, 'bad_request', `decision ${e.decisionId} already has ${counter.events} events (the most one decision takes)`));
           continue;
         }
         // Checks and inserts in one descent; false when the key exists (this group included). lmdb-js's
         // putSync returns that boolean; its .d.ts says void.
-        if (!(dbs.events.putSync(p.key, p.value as Buffer, { noOverwrite: true }) as unknown as boolean)) {
+        if (!(dbs.events.putSync(key, p.value, { noOverwrite: true }) as unknown as boolean)) {
           outcomes[i] = { eventId: e.eventId, status: 'duplicate' };
           continue;
         }
-        engagement.record(p.index, FLAG[e.kind]);
+        counter.events++;
         cursor ??= readLabelCursor(dbs);
-        if (isLabelled(cursor, head.decidedAt, e.decisionId)) afterLabel++;
+        if (isLabelled(cursor, key[0], e.decisionId)) afterLabel++;
         outcomes[i] = { eventId: e.eventId, status: 'accepted' };
       }
     }
-    // One write per decision per group, however many of its events the group holds.
-    for (const target of targets.values()) {
-      if (target !== null && target.engagement.dirty) dbs.decisionTimes.putSync(target.timeKey, target.engagement.bytes);
-    }
     return afterLabel;
+  }
+
+  /** A decision that is not in the cache, as this transaction sees it, with its events counted. */
+  #load(decisionId: string): Loaded | null {
+    const b = this.#dbs.decisions.getBinaryFast(decisionId);
+    if (b === undefined) return null;
+    const head = decodeDecisionHead(b, b.length);
+    let events = 0;
+    for (const _ of eventKeysOf(this.#dbs, head.decidedAt, decisionId, this.#opt.maxEventsPerDecision)) events++;
+    return { head, events };
+  }
+
+  /** Records what the decision says of the event: its key (when it is the tenant's) and any refusal. */
+  #resolve(p: Prepared, e: EngagementEvent, head: DecisionHead, counter: CachedDecision | Loaded, now: number): void {
+    if (head.tenant !== e.tenant) {
+      p.decision = null;
+      p.refusal = unknownDecision(e);
+      return;
+    }
+    p.decision = counter;
+    p.key = [head.decidedAt, e.decisionId, e.eventId];
+    p.refusal = this.#check(e, head, now);
   }
 
   /** The decision checks that need only the decision's head: tenant, offer shown, windows. */
@@ -340,8 +345,10 @@ export class EventLog {
     return undefined;
   }
 
-  #refuseUnlessDuplicate(p: Prepared, refusal: EventOutcome): EventOutcome {
-    return this.#dbs.events.getBinaryFast(p.key) !== undefined ? { eventId: p.key[1], status: 'duplicate' } : refusal;
+  /** A refused event that is a retry of an accepted one is a duplicate (only a known decision has keys). */
+  #refuseUnlessDuplicate(p: Prepared, e: EngagementEvent, refusal: EventOutcome): EventOutcome {
+    if (p.key === undefined) return refusal;
+    return this.#dbs.events.getBinaryFast(p.key) !== undefined ? { eventId: e.eventId, status: 'duplicate' } : refusal;
   }
 
   #finish(group: QueuedCall[], failure: string | null): void {

@@ -13,6 +13,8 @@
  * conversion can never flip an emitted label nor bias the examples towards decisions old enough to have had
  * time to convert.
  *
+ * The join reads events in key order alongside the decisions (see #eventsOf), so it costs a sequential scan.
+ *
  * Exactly once. The labeler walks ev_decision_times in order from a cursor kept in ev_meta. Each chunk (at
  * most labelChunk decisions) is one write transaction holding the examples, the advanced cursor and the last
  * seq, so a crash either keeps all three or none: no example is lost or emitted twice, and seqs never go
@@ -22,9 +24,11 @@
  * Cheap when idle: one range lookup that finds nothing, so calling labelDue every second costs microseconds.
  */
 import { decodeDecision } from './decision-codec.js';
-import { engagementAny, engagementFlags, FLAG, SEEN } from './engagement-codec.js';
+import { decodeEventKindAndOffer } from './event-codec.js';
+import { engagementFlags, FLAG, SEEN } from './engagement.js';
 import { encodeExample } from './example-codec.js';
 import type { DecisionTimeKey, EventDbs } from './layout.js';
+import type { EventKind } from './types.js';
 import { readLabelCursor, readLastSeq, writeLabelCursor, writeLastSeq } from './meta.js';
 import type { EventCounters } from './counters.js';
 import type { ResolvedEventOptions } from './options.js';
@@ -74,25 +78,25 @@ export class Labeler {
     const cursor = readLabelCursor(dbs);
     let seq = readLastSeq(dbs);
     // Due when decidedAt < now - rewardWait: [t, id] < [cutoff] exactly when t < cutoff.
-    // Engagement values are copied out first: getRange's values and getBinaryFast share a reused buffer.
-    const due: { key: DecisionTimeKey; engagement: Buffer }[] = [];
-    for (const { key, value } of dbs.decisionTimes.getRange({
-      ...(cursor === null ? {} : { start: cursor, exclusiveStart: true }),
-      end: [now - this.#opt.rewardWaitMs],
-      limit: this.#opt.labelChunk,
-    })) {
-      due.push({ key, engagement: Buffer.from(value.subarray(0, value.length)) });
-    }
+    const due: DecisionTimeKey[] = [
+      ...dbs.decisionTimes.getKeys({
+        ...(cursor === null ? {} : { start: cursor, exclusiveStart: true }),
+        end: [now - this.#opt.rewardWaitMs],
+        limit: this.#opt.labelChunk,
+      }),
+    ];
     let examples = 0;
     let positives = 0;
-    for (const { key, engagement } of due) {
-      // Nothing seen: no example, and no need to read the decision.
-      if ((engagementAny(engagement) & SEEN) === 0) continue;
-      const bytes = dbs.decisions.getBinaryFast(key[1]);
+    const eventsOf = this.#eventsOf(due);
+    for (const [, decisionId] of due) {
+      const events = eventsOf.get(decisionId);
+      if (events === undefined) continue; // nothing seen: no example, and no need to read the decision
+      const bytes = dbs.decisions.getBinaryFast(decisionId);
       if (bytes === undefined) continue;
       const d = decodeDecision(bytes, bytes.length);
+      const flags = engagementFlags(d.shown.map((s) => s.offerId), events);
       for (let i = 0; i < d.shown.length; i++) {
-        const f = engagementFlags(engagement, i);
+        const f = flags[i];
         if ((f & SEEN) === 0) continue;
         const label = (f & FLAG.click) !== 0 ? 1 : 0;
         const s = d.shown[i];
@@ -116,9 +120,31 @@ export class Labeler {
       }
     }
     if (due.length > 0) {
-      writeLabelCursor(dbs, due[due.length - 1].key);
+      writeLabelCursor(dbs, due[due.length - 1]);
       writeLastSeq(dbs, seq);
     }
     return { decisions: due.length, examples, positives, lastSeq: seq, more: due.length === this.#opt.labelChunk };
+  }
+
+  /**
+   * The events of the due decisions, by decision id, read in one forward scan: events are keyed by their
+   * decision's [decidedAt, decisionId], the same order as the due list, so the events of the chunk are one
+   * run of keys from its first decision to its last (a merge join, not a seek per decision). The scan stops
+   * after the last due decision's time; events of a later decision at that same millisecond are read and
+   * ignored.
+   */
+  #eventsOf(due: DecisionTimeKey[]): Map<string, { kind: EventKind; offerId: string }[]> {
+    const out = new Map<string, { kind: EventKind; offerId: string }[]>();
+    if (due.length === 0) return out;
+    const wanted = new Set(due.map((k) => k[1]));
+    const lastAt = due[due.length - 1][0];
+    for (const { key, value } of this.#dbs.events.getRange({ start: due[0] })) {
+      if (key[0] > lastAt) break;
+      if (!wanted.has(key[1])) continue;
+      let list = out.get(key[1]);
+      if (list === undefined) out.set(key[1], (list = []));
+      list.push(decodeEventKindAndOffer(value, value.length));
+    }
+    return out;
   }
 }

@@ -1,16 +1,15 @@
 /**
- * Positions kept in ev_meta. The labeler's: how far along the decision time order it has labelled, and the
- * last example seq it handed out. Both are written in the same transaction as the examples they account for, so
+ * The labeler's position in ev_meta: how far along the decision time order it has labelled, and the last
+ * example seq it handed out. Both are written in the same transaction as the examples they account for, so
  * a crash never leaves examples without the cursor that covers them (or the reverse): each is emitted once.
  * last_seq lives here rather than being read off ev_examples because retention may empty that DB, and seqs
- * must never go back. Retention's: the last event key its walk over ev_events examined (retention.ts).
+ * must never go back.
  */
-import type { DecisionTimeKey, EventDbs, EventKey } from './layout.js';
+import type { DecisionTimeKey, EventDbs } from './layout.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 
 const CURSOR = 'label_cursor';
 const LAST_SEQ = 'last_seq';
-const SWEEP_CURSOR = 'sweep_cursor';
 
 export function readLabelCursor(dbs: EventDbs): DecisionTimeKey | null {
   const b = dbs.meta.getBinaryFast(CURSOR);
@@ -44,22 +43,3 @@ export function isLabelled(cursor: DecisionTimeKey | null, decidedAt: number, de
   return decidedAt < cursor[0] || (decidedAt === cursor[0] && decisionId <= cursor[1]);
 }
 
-/** Where retention's walk over ev_events resumes: after this key, or from the start when null. */
-export function readSweepCursor(dbs: EventDbs): EventKey | null {
-  const b = dbs.meta.getBinaryFast(SWEEP_CURSOR);
-  if (b === undefined) return null;
-  const r = new ByteReader(b, 0, b.length);
-  const tenant = r.str();
-  return [tenant, r.str()];
-}
-
-export function writeSweepCursor(dbs: EventDbs, key: EventKey | null): void {
-  if (key === null) {
-    dbs.meta.removeSync(SWEEP_CURSOR);
-    return;
-  }
-  const w = new ByteWriter();
-  w.str(key[0]);
-  w.str(key[1]);
-  dbs.meta.putSync(SWEEP_CURSOR, w.done());
-}

@@ -38,10 +38,8 @@ export interface EventOptions {
   ackOn?: AckOn;
   /** Most decisions one labelling transaction handles (labelDue loops over chunks). */
   labelChunk?: number;
-  /** Most decisions, examples or events one sweep transaction handles (sweep loops over chunks). */
+  /** Most decisions, events or examples one sweep transaction deletes (sweep loops over chunks). */
   sweepChunk?: number;
-  /** Most events one sweep() examines in its walk over all events (the walk resumes at the next call). */
-  sweepScan?: number;
   /** ms between labelDue runs once start() is called. */
   labelIntervalMs?: number;
   /** ms between retention sweeps once start() is called. */
@@ -71,7 +69,6 @@ export const EVENT_DEFAULTS: Readonly<Required<Omit<EventOptions, 'rewardWaitMs'
   ackOn: 'flushed',
   labelChunk: 5_000,
   sweepChunk: 5_000,
-  sweepScan: 1_000_000,
   labelIntervalMs: 1_000,
   sweepIntervalMs: 60_000,
 };
@@ -94,7 +91,6 @@ const BOUNDS: { [K in Exclude<keyof EventOptions, 'ackOn'>]: readonly [number, n
   decisionCacheSize: [0, 100_000_000],
   labelChunk: [1, 1_000_000],
   sweepChunk: [1, 1_000_000],
-  sweepScan: [1, 1_000_000_000],
   labelIntervalMs: [10, DAY],
   sweepIntervalMs: [10, DAY],
 };

@@ -1,21 +1,14 @@
 /**
  * Retention: keeps disk use bounded. A sweep deletes
  *   - decisions older than retentionMs (by decision time), and beyond maxDecisions the oldest ones;
- *   - events whose decision is gone: every event of a decision older than the oldest decision kept. Their
- *     key is their idempotency key, so it goes with them;
+ *   - the events of every deleted decision. Events are keyed by their decision's time, so these are exactly
+ *     the events before the oldest decision kept: one range from the start of ev_events, deleted in order.
+ *     An event's key is its idempotency key, so it goes with it;
  *   - examples older than retentionMs (by decision time), and beyond maxExamples the oldest ones.
  *
  * Because retention outlasts every attribution window (validateEventOptions), an event still in its window
- * always finds its decision, and a resend is answered `duplicate`; a resend after its decision is gone is
- * answered `unknown_decision` (or `duplicate` while the event itself is still there). Either way it is never
- * stored twice.
- *
- * How events are found without an index. An event carries its decision's time (event-codec.ts). Rather than
- * an index from decision to events (one more write per event on the ingest path, the hot one), retention
- * walks ev_events in key order with a cursor kept in ev_meta, sweepScan events per sweep() call, deleting
- * those older than the oldest decision kept; the walk wraps around and never stops. Reading an entry in a
- * cursor walk costs a fraction of a microsecond, so even tens of millions of events are passed over every
- * few hours for seconds of CPU, and an event outlives its decision by at most one pass.
+ * always finds its decision, and a retry is answered `duplicate`; a retry after its decision is gone is
+ * answered `unknown_decision`. Either way it is never stored twice.
  *
  * Each chunk (at most sweepChunk decisions, events or examples) is one write transaction, so a large
  * backlog never holds LMDB's write lock (and delays event acks) for long. LMDB reuses the freed pages; the
@@ -23,8 +16,6 @@
  */
 import { entryCount, type DecisionTimeKey, type EventDbs, type EventKey } from './layout.js';
 import { EXAMPLE_DECIDED_AT } from './example-codec.js';
-import { EVENT_DECIDED_AT } from './event-codec.js';
-import { readSweepCursor, writeSweepCursor } from './meta.js';
 import type { EventCounters } from './counters.js';
 import type { ResolvedEventOptions } from './options.js';
 import type { RecentDecisions } from './recent-decisions.js';
@@ -52,26 +43,34 @@ export class Retention {
   async sweep(now: number): Promise<SweepResult> {
     const root = this.#dbs.root;
     const total: SweepResult = { decisions: 0, events: 0, examples: 0 };
-    for (;;) {
-      const n = await root.childTransaction(() => this.#decisionChunk(now));
-      total.decisions += n;
-      this.#counters.sweptDecisions += n;
-      if (n < this.#opt.sweepChunk) break;
-    }
-    for (;;) {
-      const n = await root.childTransaction(() => this.#exampleChunk(now));
-      total.examples += n;
-      this.#counters.sweptExamples += n;
-      if (n < this.#opt.sweepChunk) break;
-    }
-    let budget = this.#opt.sweepScan;
-    while (budget > 0) {
-      const chunk = await root.childTransaction(() => this.#eventChunk(Math.min(budget, this.#opt.sweepChunk)));
-      total.events += chunk.deleted;
-      this.#counters.sweptEvents += chunk.deleted;
-      budget -= chunk.scanned;
-      if (chunk.passDone) break;
-    }
+    const chunks = async (chunk: () => number, add: (n: number) => void): Promise<void> => {
+      for (;;) {
+        const n = await root.childTransaction(chunk);
+        add(n);
+        if (n < this.#opt.sweepChunk) return;
+      }
+    };
+    await chunks(
+      () => this.#decisionChunk(now),
+      (n) => {
+        total.decisions += n;
+        this.#counters.sweptDecisions += n;
+      },
+    );
+    await chunks(
+      () => this.#eventChunk(),
+      (n) => {
+        total.events += n;
+        this.#counters.sweptEvents += n;
+      },
+    );
+    await chunks(
+      () => this.#exampleChunk(now),
+      (n) => {
+        total.examples += n;
+        this.#counters.sweptExamples += n;
+      },
+    );
     return total;
   }
 
@@ -88,9 +87,19 @@ export class Retention {
     for (const key of doomed) {
       dbs.decisions.removeSync(key[1]);
       dbs.decisionTimes.removeSync(key);
-      // Only a cache (ingest re-checks inside its transaction), but a swept head is dead weight.
+      // Only a cache, but an entry must never outlive its decision (see recent-decisions.ts).
       this.#recent.delete(key[1]);
     }
+    return doomed.length;
+  }
+
+  /** Events before the oldest decision kept (all of them when no decision is left). */
+  #eventChunk(): number {
+    const dbs = this.#dbs;
+    let oldest: DecisionTimeKey | undefined;
+    for (const key of dbs.decisionTimes.getKeys({ limit: 1 })) oldest = key;
+    const doomed: EventKey[] = [...dbs.events.getKeys({ ...(oldest === undefined ? {} : { end: oldest }), limit: this.#opt.sweepChunk })];
+    for (const key of doomed) dbs.events.removeSync(key);
     return doomed.length;
   }
 
@@ -106,29 +115,5 @@ export class Retention {
     }
     for (const seq of doomed) dbs.examples.removeSync(seq);
     return doomed.length;
-  }
-
-  /**
-   * Examines up to `limit` events from the walk's cursor and deletes those of decisions older than the
-   * oldest decision kept (every decision before it is gone). passDone when the walk reached the end of
-   * ev_events (the next chunk starts again from the first key).
-   */
-  #eventChunk(limit: number): { scanned: number; deleted: number; passDone: boolean } {
-    const dbs = this.#dbs;
-    let oldestKept = Infinity;
-    for (const key of dbs.decisionTimes.getKeys({ limit: 1 })) oldestKept = key[0];
-    const cursor = readSweepCursor(dbs);
-    const doomed: EventKey[] = [];
-    let scanned = 0;
-    let last: EventKey | null = null;
-    for (const { key, value } of dbs.events.getRange({ ...(cursor === null ? {} : { start: cursor, exclusiveStart: true }), limit })) {
-      scanned++;
-      last = key;
-      if (value.readDoubleLE(EVENT_DECIDED_AT) < oldestKept) doomed.push(key);
-    }
-    for (const key of doomed) dbs.events.removeSync(key);
-    const passDone = scanned < limit;
-    writeSweepCursor(dbs, passDone ? null : last);
-    return { scanned, deleted: doomed.length, passDone };
   }
 }

@@ -114,9 +114,14 @@ export class EventStore implements ExampleSource {
     return this.#decisions.engagement(tenant, decisionId);
   }
 
-  /** An accepted event of the tenant, or null. */
-  getEvent(tenant: string, eventId: string): StoredEvent | null {
-    return this.#events.get(tenant, eventId);
+  /** An accepted event of the tenant's decision, or null. */
+  getEvent(tenant: string, decisionId: string, eventId: string): StoredEvent | null {
+    return this.#events.get(tenant, decisionId, eventId);
+  }
+
+  /** The accepted events of the tenant's decision, in event-id order (conversions too, for reports). */
+  eventsOf(tenant: string, decisionId: string): StoredEvent[] {
+    return this.#events.ofDecision(tenant, decisionId);
   }
 
   /** Counters for metrics, plus the events waiting to be acknowledged right now. */

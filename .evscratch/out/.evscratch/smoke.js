@@ -18,7 +18,7 @@ const r = await ev.ingest([
     { tenant: 'a', eventId: 'e6', decisionId: 'd1', offerId: 'o2', kind: 'click', ts: t0 + 2 * 3600_000 },
 ], t0 + 5000);
 console.log(r);
-console.log(ev.getEngagement('a', 'd1'), ev.eventsOf('a', 'd1'));
+console.log(ev.getEngagement('a', 'd1'), ev.eventsOf('a', 'd1'), ev.getEvent('a', 'd1', 'e2'));
 console.log(await ev.labelDue(t0 + 3600_001), await ev.labelDue(t0 + 3600_001 + 5000));
 console.log(ev.read(-1, 10).map(x => ({ ...x, txnFeatures: x.txnFeatures.length })));
 console.log(ev.counters());

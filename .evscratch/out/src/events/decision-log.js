@@ -10,33 +10,41 @@
  * the order they were queued, so an event ingested after logDecision returned always finds its decision,
  * even when neither is committed yet (test/events-ingest.test.ts checks it).
  */
-import { EMPTY } from './layout.js';
-import { decodeDecision, encodeDecision, FLAG } from './decision-codec.js';
+import { EMPTY, eventKeysOf } from './layout.js';
+import { decodeDecision, encodeDecision } from './decision-codec.js';
+import { decodeEventKindAndOffer } from './event-codec.js';
+import { engagementFlags, FLAG } from './engagement.js';
 export class DecisionLog {
     #dbs;
     #counters;
+    #recent;
     /** lmdb-js returns the same promise for every unconditional put of one batch: watch each batch once. */
     #batchPromise = null;
-    #batch = { decisions: 0 };
-    constructor(dbs, counters) {
+    #batch = [];
+    constructor(dbs, counters, recent) {
         this.#dbs = dbs;
         this.#counters = counters;
+        this.#recent = recent;
     }
-    /** Queues the decision for the next commit and returns at once. Never throws for a storage failure: a
-     * lost batch is counted in decisionsLost (its events will then be answered unknown_decision). */
+    /** Queues the decision for the next commit and remembers its head for ingest; returns at once. Never throws for a storage failure: a
+     * lost batch is counted in decisionsLost (its events are then answered unknown_decision). */
     log(rec) {
         const bytes = encodeDecision(rec);
         this.#dbs.decisions.put(rec.decisionId, bytes);
         const p = this.#dbs.decisionTimes.put([rec.decidedAt, rec.decisionId], EMPTY);
         this.#counters.decisionsLogged++;
+        this.#recent.add(rec.decisionId, { tenant: rec.tenant, decidedAt: rec.decidedAt, offerIds: rec.shown.map((s) => s.offerId), events: 0 });
         if (p !== this.#batchPromise) {
             this.#batchPromise = p;
-            const batch = (this.#batch = { decisions: 0 });
+            const batch = (this.#batch = []);
             p.then(() => undefined, () => {
-                this.#counters.decisionsLost += batch.decisions;
+                // Lost: forget them too, so their events are answered unknown_decision rather than accepted.
+                this.#counters.decisionsLost += batch.length;
+                for (const id of batch)
+                    this.#recent.delete(id);
             });
         }
-        this.#batch.decisions++;
+        this.#batch.push(rec.decisionId);
     }
     /** The decision, as committed, or null when unknown or of another tenant. */
     get(tenant, decisionId) {
@@ -44,16 +52,23 @@ export class DecisionLog {
         if (b === undefined)
             return null;
         const d = decodeDecision(b, b.length);
-        return d.record.tenant === tenant ? d.record : null;
+        return d.tenant === tenant ? d : null;
     }
     /** What the buyer did with each shown offer (accepted events only), or null like get(). */
     engagement(tenant, decisionId) {
         const b = this.#dbs.decisions.getBinaryFast(decisionId);
         if (b === undefined)
             return null;
-        const { record, flags } = decodeDecision(b, b.length);
+        const record = decodeDecision(b, b.length);
         if (record.tenant !== tenant)
             return null;
+        const events = [];
+        for (const key of eventKeysOf(this.#dbs, record.decidedAt, decisionId)) {
+            const v = this.#dbs.events.getBinaryFast(key);
+            if (v !== undefined)
+                events.push(decodeEventKindAndOffer(v, v.length));
+        }
+        const flags = engagementFlags(record.shown.map((s) => s.offerId), events);
         return record.shown.map((s, i) => ({
             offerId: s.offerId,
             position: s.position,

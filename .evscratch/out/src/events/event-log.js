@@ -2,65 +2,77 @@
  * Event ingest: validate each engagement event against its decision, store it once, acknowledge it once it
  * is durable.
  *
- * Group commit. Every ingest() call joins a queue; one LMDB write transaction takes everything queued by the
- * time it starts (many calls, many events) and the acknowledgements of the whole group wait for that one
- * commit (and, with ackOn 'flushed', that one fsync). A socket sending one event per frame thus still gets
- * hundreds of events per transaction under load, and an idle server commits a lone event at once: there is
- * no timer, the group is whatever arrived while the previous commit was busy.
+ * Group commit. Every ingest() call joins a queue; one LMDB write transaction takes what is queued when it
+ * starts (up to maxGroupEvents events, whole calls) and the acknowledgements of the group wait for that one
+ * commit (and, with ackOn 'flushed', that one fsync). There is no timer: a group is whatever arrived while
+ * the previous commit was busy, so an idle server commits a lone event at once and a loaded one commits
+ * thousands per transaction; commits cost about the same whatever their size, so throughput comes from
+ * events per commit. A capped group leaves the rest for the next transaction, which is applied while this
+ * one commits: a pipeline, instead of one group that swallows everything outstanding and leaves the write
+ * thread idle while the main thread applies, and the main thread idle while the write thread commits.
  *
- * Why a transaction callback on the main thread rather than lmdb-js's off-thread conditional puts: the
- * checks need reads that see every earlier write, committed or not (a decision logged a moment ago, the first
- * copy of an event resent in the same group), and the engagement flags are read-modify-write. Inside the
- * write transaction all of that is exact and needs no lock: LMDB has one writer at a time, so two concurrent
- * copies of one event are checked one after the other and the second is a duplicate. The group runs as an
- * lmdb-js child transaction, so a failure part-way writes nothing of it and every event of the group is
- * answered `internal` (safe to resend).
+ * Two phases, to keep work out of the write lock. Before queueing (on the caller's turn): field checks, the
+ * encoded record and, when the decision's head is in the in-memory RecentDecisions (nearly always: events
+ * follow their decision within minutes), the decision checks (tenant, offer shown, windows, the per-decision
+ * bound) and the event's key. Inside the write transaction (an lmdb-js transaction callback, main thread):
+ * the decision checks for cache misses, and one insert per event.
  *
- * Idempotency key = the event's own key [tenant, eventId] in ev_events, so it lives exactly as long as the
- * event: retention deletes both together, with their decision.
+ * Idempotency key = the event's key [decidedAt, decisionId, eventId], inserted with MDB_NOOVERWRITE: one
+ * B-tree descent both checks and inserts, and false means the event is already stored (in this group too:
+ * a transaction reads its own writes, and LMDB's single writer orders concurrent copies). The key lives
+ * exactly as long as the event. It is scoped to the decision, which is the tenant's: a retry names the
+ * same decision, and is a duplicate; another tenant's decision is unknown_decision before any key is
+ * formed. "Duplicate" wins over every other answer: a retry of an accepted event is answered `duplicate`
+ * even if it would now be refused (say, its decision has since reached maxEventsPerDecision).
+ *
+ * Why a transaction callback rather than lmdb-js's off-thread conditional puts: the answers must be known
+ * before the acknowledgement (accepted or duplicate), the per-decision bound needs a count that sees every
+ * earlier write, committed or not, and refusals must not be written at all. Each group runs as an lmdb-js
+ * child transaction, so a failure part-way writes nothing of it, and every event of the group is answered
+ * `internal` (safe to resend).
  */
 import { TxrankError } from '../errors/codes.js';
 import { decodeEvent, encodeEvent } from './event-codec.js';
-import { DecisionHead, FLAG } from './decision-codec.js';
-import { EMPTY } from './layout.js';
+import { decodeDecisionHead } from './decision-codec.js';
+import { eventKeysOf } from './layout.js';
 import { isLabelled, readLabelCursor } from './meta.js';
 import { EVENT_KINDS } from './types.js';
 const KINDS = new Set(EVENT_KINDS);
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f]/;
 const CURRENCY = /^[A-Z]{3}$/;
-function rejected(eventId, code, message) {
+function refused(eventId, code, message) {
     return { eventId, code, message };
 }
 function idOk(v) {
     return typeof v === 'string' && v.length >= 1 && v.length <= 128;
 }
 /**
- * The store's own invariants on an event, checked before it is queued (no I/O). The edge has validated the
- * wire shape; these guard what the store keys on: event ids go into LMDB keys, where a control character
- * would break the key order (lmdb-js's ordered-binary uses byte 0 as the array delimiter).
+ * The store's own invariants on an event (no I/O). The edge has validated the wire shape; these guard what
+ * the store keys on: event ids go into LMDB keys, where a control character would break the key order
+ * (lmdb-js's ordered-binary uses byte 0 as the array delimiter and escapes bytes 1-4).
  */
 export function checkEvent(e) {
     const id = typeof e.eventId === 'string' ? e.eventId : String(e.eventId);
     if (!idOk(e.eventId))
-        return rejected(id, 'bad_request', 'event_id must be a string of 1-128 characters');
+        return refused(id, 'bad_request', 'event_id must be a string of 1-128 characters');
     if (CONTROL.test(e.eventId))
-        return rejected(id, 'bad_request', 'event_id must not contain control characters');
+        return refused(id, 'bad_request', 'event_id must not contain control characters');
     if (!idOk(e.tenant))
-        return rejected(id, 'bad_request', 'tenant must be a string of 1-128 characters');
+        return refused(id, 'bad_request', 'tenant must be a string of 1-128 characters');
     if (!idOk(e.decisionId))
-        return rejected(id, 'bad_request', 'decision_id must be a string of 1-128 characters');
+        return refused(id, 'bad_request', 'decision_id must be a string of 1-128 characters');
     if (!idOk(e.offerId))
-        return rejected(id, 'bad_request', 'offer_id must be a string of 1-128 characters');
+        return refused(id, 'bad_request', 'offer_id must be a string of 1-128 characters');
     if (!KINDS.has(e.kind))
-        return rejected(id, 'bad_request', `kind must be one of ${EVENT_KINDS.join(', ')}`);
+        return refused(id, 'bad_request', `kind must be one of ${EVENT_KINDS.join(', ')}`);
     if (!(typeof e.ts === 'number' && Number.isFinite(e.ts) && e.ts >= 0))
-        return rejected(id, 'bad_request', 'ts must be a time in ms since the epoch');
+        return refused(id, 'bad_request', 'ts must be a time in ms since the epoch');
     if (e.value !== undefined && !(typeof e.value === 'number' && Number.isFinite(e.value) && e.value >= 0 && e.value <= 1e9)) {
-        return rejected(id, 'bad_request', 'value must be a number in 0..1e9');
+        return refused(id, 'bad_request', 'value must be a number in 0..1e9');
     }
     if (e.currency !== undefined && !(typeof e.currency === 'string' && CURRENCY.test(e.currency))) {
-        return rejected(id, 'bad_request', 'currency must be an ISO 4217 code (three upper-case letters)');
+        return refused(id, 'bad_request', 'currency must be an ISO 4217 code (three upper-case letters)');
     }
     return undefined;
 }
@@ -68,17 +80,19 @@ export class EventLog {
     #dbs;
     #opt;
     #counters;
+    #recent;
     #window;
     #queue = [];
     #groupQueued = false;
     /** Events queued or in a transaction and not yet answered (the maxPendingEvents bound). */
     #pending = 0;
-    /** Commits in flight, for close(). */
+    /** Commits in flight, for drain(). */
     #inFlight = new Set();
-    constructor(dbs, opt, counters) {
+    constructor(dbs, opt, counters, recent) {
         this.#dbs = dbs;
         this.#opt = opt;
         this.#counters = counters;
+        this.#recent = recent;
         this.#window = {
             impression: opt.impressionWindowMs,
             click: opt.clickWindowMs,
@@ -91,8 +105,8 @@ export class EventLog {
     }
     /**
      * One outcome per event, in order. Resolves once every accepted event of the call is durable (see
-     * ackOn). Throws (rejects) only for a call over maxEventsPerIngest; storage failures are answered per
-     * event with `internal`.
+     * ackOn). Rejects only for a call over maxEventsPerIngest; storage failures are answered per event with
+     * `internal`.
      */
     ingest(events, now) {
         const n = events.length;
@@ -102,21 +116,31 @@ export class EventLog {
         const outcomes = new Array(n);
         if (this.#pending + n > this.#opt.maxPendingEvents) {
             for (let i = 0; i < n; i++) {
-                outcomes[i] = rejected(String(events[i].eventId), 'overloaded', `${this.#pending} events are waiting to be stored (limit ${this.#opt.maxPendingEvents}); retry with backoff`);
+                outcomes[i] = refused(String(events[i].eventId), 'overloaded', `${this.#pending} events are waiting to be stored (limit ${this.#opt.maxPendingEvents}); retry with backoff`);
             }
             return Promise.resolve(this.#settle(outcomes));
         }
+        const prepared = new Array(n);
         let live = 0;
         for (let i = 0; i < n; i++) {
-            outcomes[i] = checkEvent(events[i]);
-            if (outcomes[i] === undefined)
-                live++;
+            const e = events[i];
+            const bad = checkEvent(e);
+            if (bad !== undefined) {
+                outcomes[i] = bad;
+                continue;
+            }
+            const p = { value: encodeEvent(e, now), decision: undefined, key: undefined, refusal: undefined };
+            const cached = this.#recent.get(e.decisionId);
+            if (cached !== undefined)
+                this.#resolve(p, e, cached, cached, now);
+            prepared[i] = p;
+            live++;
         }
         if (live === 0)
             return Promise.resolve(this.#settle(outcomes));
         this.#pending += n;
         return new Promise((resolve) => {
-            this.#queue.push({ events, outcomes, now, resolve });
+            this.#queue.push({ events, outcomes, prepared, now, resolve });
             if (!this.#groupQueued) {
                 this.#groupQueued = true;
                 this.#commitGroup();
@@ -128,32 +152,41 @@ export class EventLog {
         while (this.#inFlight.size > 0)
             await Promise.all([...this.#inFlight]);
     }
-    /** An accepted event, or null. */
-    get(tenant, eventId) {
-        const b = this.#dbs.events.getBinaryFast([tenant, eventId]);
-        return b === undefined ? null : decodeEvent(tenant, eventId, b, b.length);
+    /** An accepted event of the tenant's decision, or null. */
+    get(tenant, decisionId, eventId) {
+        const head = this.#head(tenant, decisionId);
+        if (head === null)
+            return null;
+        const b = this.#dbs.events.getBinaryFast([head.decidedAt, decisionId, eventId]);
+        return b === undefined ? null : decodeEvent(tenant, decisionId, eventId, b, b.length);
     }
-    /** The accepted events of one of the tenant's decisions, in event-id order. */
+    /** The accepted events of the tenant's decision, in event-id order (conversions too, for reports). */
     ofDecision(tenant, decisionId) {
+        const head = this.#head(tenant, decisionId);
+        if (head === null)
+            return [];
         const out = [];
-        for (const key of this.#dbs.eventRefs.getKeys({ start: [decisionId, tenant] })) {
-            if (key[0] !== decisionId || key[1] !== tenant)
-                break;
-            const e = this.get(tenant, key[2]);
-            if (e !== null)
-                out.push(e);
+        for (const key of eventKeysOf(this.#dbs, head.decidedAt, decisionId)) {
+            const b = this.#dbs.events.getBinaryFast(key);
+            if (b !== undefined)
+                out.push(decodeEvent(tenant, decisionId, key[2], b, b.length));
         }
         return out;
+    }
+    #head(tenant, decisionId) {
+        const b = this.#dbs.decisions.getBinaryFast(decisionId);
+        if (b === undefined)
+            return null;
+        const head = decodeDecisionHead(b, b.length);
+        return head.tenant === tenant ? head : null;
     }
     #commitGroup() {
         let group = null;
         let afterLabel = 0;
-        // The callback runs when lmdb-js's write thread reaches it, and takes everything queued by then; calls
+        // The callback runs when lmdb-js's write thread reaches it and takes everything queued by then; calls
         // made after it started queue a new group (and a new transaction) behind it.
         const txn = this.#dbs.root.childTransaction(() => {
-            group = this.#queue;
-            this.#queue = [];
-            this.#groupQueued = false;
+            group = this.#take();
             afterLabel = this.#apply(group);
         });
         const done = txn
@@ -174,74 +207,123 @@ export class EventLog {
             .finally(() => this.#inFlight.delete(done));
         this.#inFlight.add(done);
     }
+    /**
+     * The next group: whole calls, in order, up to maxGroupEvents events (at least one call). What is left is
+     * given a transaction of its own, queued after this one, so this group commits (and is acknowledged) while
+     * the next one is applied: a pipeline instead of one ever-growing group that leaves the write thread idle
+     * while the main thread applies and the main thread idle while the write thread commits.
+     */
+    #take() {
+        const queue = this.#queue;
+        let end = 0;
+        let events = 0;
+        while (end < queue.length && (end === 0 || events + queue[end].events.length <= this.#opt.maxGroupEvents)) {
+            events += queue[end].events.length;
+            end++;
+        }
+        const group = queue.slice(0, end);
+        this.#queue = queue.slice(end);
+        this.#groupQueued = this.#queue.length > 0;
+        // Queued from a fresh task: queued from inside this callback it would join this very transaction.
+        if (this.#groupQueued)
+            setImmediate(() => this.#commitGroup());
+        return group;
+    }
     /** Runs inside the write transaction; returns how many accepted events came after their labels. */
     #apply(group) {
         const dbs = this.#dbs;
-        const heads = new Map();
+        const loaded = new Map();
         let cursor;
         let afterLabel = 0;
         for (const call of group) {
-            const { events, outcomes, now } = call;
+            const { events, outcomes, prepared, now } = call;
             for (let i = 0; i < events.length; i++) {
-                if (outcomes[i] !== undefined)
+                const p = prepared[i];
+                if (p === undefined)
                     continue;
                 const e = events[i];
-                const key = [e.tenant, e.eventId];
-                // Reads here see this transaction's own writes: a second copy in the same group is a duplicate too.
-                if (dbs.events.getBinaryFast(key) !== undefined) {
+                if (p.decision === undefined) {
+                    // Not in the cache when it was queued: read the decision, once per group.
+                    let l = loaded.get(e.decisionId);
+                    if (l === undefined) {
+                        l = this.#load(e.decisionId);
+                        loaded.set(e.decisionId, l);
+                    }
+                    if (l === null)
+                        p.refusal = unknownDecision(e);
+                    else
+                        this.#resolve(p, e, l.head, l, now);
+                }
+                const counter = p.decision;
+                const key = p.key;
+                if (p.refusal !== undefined || counter == null || key === undefined) {
+                    outcomes[i] = this.#refuseUnlessDuplicate(p, e, p.refusal ?? unknownDecision(e));
+                    continue;
+                }
+                if (counter.events >= this.#opt.maxEventsPerDecision) {
+                    outcomes[i] = this.#refuseUnlessDuplicate(p, e, refused(e.eventId, 'bad_request', `decision ${e.decisionId} already has ${counter.events} events (the most one decision takes)`));
+                    continue;
+                }
+                // Checks and inserts in one descent; false when the key exists (this group included). lmdb-js's
+                // putSync returns that boolean; its .d.ts says void.
+                if (!dbs.events.putSync(key, p.value, { noOverwrite: true })) {
                     outcomes[i] = { eventId: e.eventId, status: 'duplicate' };
                     continue;
                 }
-                let head = heads.get(e.decisionId);
-                if (head === undefined) {
-                    const bytes = dbs.decisions.getBinary(e.decisionId);
-                    head = bytes === undefined ? null : new DecisionHead(bytes);
-                    heads.set(e.decisionId, head);
-                }
-                // Another tenant's decision gets the very same answer as a missing one: never reveal it exists.
-                if (head === null || head.tenant !== e.tenant) {
-                    outcomes[i] = rejected(e.eventId, 'unknown_decision', `unknown decision ${e.decisionId}`);
-                    continue;
-                }
-                const index = head.offerIds.indexOf(e.offerId);
-                if (index < 0) {
-                    outcomes[i] = rejected(e.eventId, 'bad_request', `offer ${e.offerId} was not shown in decision ${e.decisionId}`);
-                    continue;
-                }
-                const outside = this.#outsideWindow(e, head.decidedAt, now);
-                if (outside !== null) {
-                    outcomes[i] = rejected(e.eventId, 'out_of_window', outside);
-                    continue;
-                }
-                if (head.eventCount >= this.#opt.maxEventsPerDecision) {
-                    outcomes[i] = rejected(e.eventId, 'bad_request', `decision ${e.decisionId} already has ${head.eventCount} events (the most one decision takes)`);
-                    continue;
-                }
-                dbs.events.putSync(key, encodeEvent(e, now));
-                dbs.eventRefs.putSync([e.decisionId, e.tenant, e.eventId], EMPTY);
-                head.record(index, FLAG[e.kind]);
+                counter.events++;
                 cursor ??= readLabelCursor(dbs);
-                if (isLabelled(cursor, head.decidedAt, e.decisionId))
+                if (isLabelled(cursor, key[0], e.decisionId))
                     afterLabel++;
                 outcomes[i] = { eventId: e.eventId, status: 'accepted' };
             }
         }
-        for (const [decisionId, head] of heads) {
-            if (head !== null && head.dirty)
-                dbs.decisions.putSync(decisionId, head.bytes);
-        }
         return afterLabel;
     }
-    #outsideWindow(e, decidedAt, now) {
+    /** A decision that is not in the cache, as this transaction sees it, with its events counted. */
+    #load(decisionId) {
+        const b = this.#dbs.decisions.getBinaryFast(decisionId);
+        if (b === undefined)
+            return null;
+        const head = decodeDecisionHead(b, b.length);
+        let events = 0;
+        for (const _ of eventKeysOf(this.#dbs, head.decidedAt, decisionId, this.#opt.maxEventsPerDecision))
+            events++;
+        return { head, events };
+    }
+    /** Records what the decision says of the event: its key (when it is the tenant's) and any refusal. */
+    #resolve(p, e, head, counter, now) {
+        if (head.tenant !== e.tenant) {
+            p.decision = null;
+            p.refusal = unknownDecision(e);
+            return;
+        }
+        p.decision = counter;
+        p.key = [head.decidedAt, e.decisionId, e.eventId];
+        p.refusal = this.#check(e, head, now);
+    }
+    /** The decision checks that need only the decision's head: tenant, offer shown, windows. */
+    #check(e, head, now) {
+        // Another tenant's decision gets the very same answer as a missing one: never reveal it exists.
+        if (head.tenant !== e.tenant)
+            return unknownDecision(e);
+        if (head.offerIds.indexOf(e.offerId) < 0)
+            return refused(e.eventId, 'bad_request', `offer ${e.offerId} was not shown in decision ${e.decisionId}`);
         const skew = this.#opt.clockSkewMs;
-        if (e.ts < decidedAt - skew)
-            return `event time ${e.ts} is before its decision (${decidedAt}) by more than ${skew} ms`;
+        const at = head.decidedAt;
+        if (e.ts < at - skew)
+            return refused(e.eventId, 'out_of_window', `event time ${e.ts} is before its decision (${at}) by more than ${skew} ms`);
         const window = this.#window[e.kind];
-        if (e.ts > decidedAt + window)
-            return `event time ${e.ts} is past the ${e.kind} window of ${window} ms after the decision (${decidedAt})`;
+        if (e.ts > at + window)
+            return refused(e.eventId, 'out_of_window', `event time ${e.ts} is past the ${e.kind} window of ${window} ms after the decision (${at})`);
         if (e.ts > now + skew)
-            return `event time ${e.ts} is in the future (server time ${now})`;
-        return null;
+            return refused(e.eventId, 'out_of_window', `event time ${e.ts} is in the future (server time ${now})`);
+        return undefined;
+    }
+    /** A refused event that is a retry of an accepted one is a duplicate (only a known decision has keys). */
+    #refuseUnlessDuplicate(p, e, refusal) {
+        if (p.key === undefined)
+            return refusal;
+        return this.#dbs.events.getBinaryFast(p.key) !== undefined ? { eventId: e.eventId, status: 'duplicate' } : refusal;
     }
     #finish(group, failure) {
         for (const call of group) {
@@ -249,8 +331,9 @@ export class EventLog {
             if (failure !== null) {
                 for (let i = 0; i < call.outcomes.length; i++) {
                     const o = call.outcomes[i];
-                    if (o === undefined || 'status' in o)
-                        call.outcomes[i] = rejected(call.events[i].eventId, 'internal', `the event was not stored: ${failure}`);
+                    if (call.prepared[i] !== undefined || o === undefined) {
+                        call.outcomes[i] = refused(call.events[i].eventId, 'internal', `the event was not stored: ${failure}`);
+                    }
                 }
             }
             call.resolve(this.#settle(call.outcomes));
@@ -272,4 +355,7 @@ export class EventLog {
         }
         return outcomes;
     }
+}
+function unknownDecision(e) {
+    return refused(e.eventId, 'unknown_decision', `unknown decision ${e.decisionId}`);
 }

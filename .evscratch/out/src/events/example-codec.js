@@ -15,12 +15,12 @@
  *   ... strings: decisionId, tenant, offerId, modelVersion
  */
 import { TxrankError } from '../errors/codes.js';
-import { ByteReader, ByteWriter, strSize } from './bytes.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 const FORMAT = 1;
 export const EXAMPLE_DECIDED_AT = 8;
 export function encodeExample(x) {
     const dim = x.txnFeatures.length;
-    const w = new ByteWriter(28 + 4 * dim + strSize(x.decisionId) + strSize(x.tenant) + strSize(x.offerId) + strSize(x.modelVersion));
+    const w = new ByteWriter();
     w.u8(FORMAT);
     w.u8(x.label);
     w.u16(x.position);

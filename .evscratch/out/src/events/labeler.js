@@ -21,8 +21,11 @@
  *
  * Cheap when idle: one range lookup that finds nothing, so calling labelDue every second costs microseconds.
  */
-import { decodeDecision, FLAG, SEEN } from './decision-codec.js';
+import { decodeDecision } from './decision-codec.js';
+import { decodeEventKindAndOffer } from './event-codec.js';
+import { engagementFlags, FLAG, SEEN } from './engagement.js';
 import { encodeExample } from './example-codec.js';
+import { eventEntriesOf } from './layout.js';
 import { readLabelCursor, readLastSeq, writeLabelCursor, writeLastSeq } from './meta.js';
 export class Labeler {
     #dbs;
@@ -63,15 +66,23 @@ export class Labeler {
         ];
         let examples = 0;
         let positives = 0;
-        for (const [, decisionId] of due) {
+        for (const [decidedAt, decisionId] of due) {
+            // The decision's events are one key range, in the same order as the decisions: a short seek each.
+            const events = [];
+            for (const { value } of eventEntriesOf(dbs, decidedAt, decisionId))
+                events.push(decodeEventKindAndOffer(value, value.length));
+            if (events.length === 0)
+                continue; // nothing seen: no example, and no need to read the decision
             const bytes = dbs.decisions.getBinaryFast(decisionId);
             if (bytes === undefined)
-                continue; // deleted by retention (maxDecisions) before its labels were due
-            const { record: d, flags } = decodeDecision(bytes, bytes.length);
+                continue;
+            const d = decodeDecision(bytes, bytes.length);
+            const flags = engagementFlags(d.shown.map((s) => s.offerId), events);
             for (let i = 0; i < d.shown.length; i++) {
-                if ((flags[i] & SEEN) === 0)
+                const f = flags[i];
+                if ((f & SEEN) === 0)
                     continue;
-                const label = (flags[i] & FLAG.click) !== 0 ? 1 : 0;
+                const label = (f & FLAG.click) !== 0 ? 1 : 0;
                 const s = d.shown[i];
                 dbs.examples.putSync(++seq, encodeExample({
                     decisionId: d.decisionId,

@@ -3,7 +3,6 @@ export const EVENTS_LAYOUT = {
     decisions: 'ev_decisions',
     decisionTimes: 'ev_decision_times',
     events: 'ev_events',
-    eventRefs: 'ev_event_refs',
     examples: 'ev_examples',
     meta: 'ev_meta',
 };
@@ -21,7 +20,6 @@ export function openEventDbs(root) {
             decisions: db(EVENTS_LAYOUT.decisions),
             decisionTimes: db(EVENTS_LAYOUT.decisionTimes),
             events: db(EVENTS_LAYOUT.events),
-            eventRefs: db(EVENTS_LAYOUT.eventRefs),
             examples: db(EVENTS_LAYOUT.examples),
             meta: db(EVENTS_LAYOUT.meta),
         };
@@ -33,4 +31,26 @@ export function openEventDbs(root) {
 /** Entry count of a DB as of the current transaction (lmdb-js's getStats is untyped). */
 export function entryCount(db) {
     return db.getStats().entryCount;
+}
+/**
+ * The keys of one decision's events, in event-id order, at most `limit`. Decision ids are the server's
+ * UUIDs, so [decidedAt, decisionId, *] is exactly the run of keys from [decidedAt, decisionId] on whose first
+ * two parts match (ordered-binary writes array parts separated by a 0 byte, below every character a UUID has).
+ */
+export function* eventKeysOf(dbs, decidedAt, decisionId, limit = Infinity) {
+    let n = 0;
+    for (const key of dbs.events.getKeys({ start: [decidedAt, decisionId] })) {
+        if (n >= limit || key[0] !== decidedAt || key[1] !== decisionId)
+            return;
+        n++;
+        yield key;
+    }
+}
+/** Like eventKeysOf, with each value: a reused buffer, valid only until the next step (decode it at once). */
+export function* eventEntriesOf(dbs, decidedAt, decisionId) {
+    for (const entry of dbs.events.getRange({ start: [decidedAt, decisionId] })) {
+        if (entry.key[0] !== decidedAt || entry.key[1] !== decisionId)
+            return;
+        yield entry;
+    }
 }

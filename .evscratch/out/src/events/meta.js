@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, strSize } from './bytes.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 const CURSOR = 'label_cursor';
 const LAST_SEQ = 'last_seq';
 export function readLabelCursor(dbs) {
@@ -10,7 +10,7 @@ export function readLabelCursor(dbs) {
     return [at, r.str()];
 }
 export function writeLabelCursor(dbs, key) {
-    const w = new ByteWriter(8 + strSize(key[1]));
+    const w = new ByteWriter();
     w.f64(key[0]);
     w.str(key[1]);
     dbs.meta.putSync(CURSOR, w.done());

@@ -1,15 +1,16 @@
 /**
  * Retention: keeps disk use bounded. A sweep deletes
- *   - decisions older than retentionMs (by decision time), and beyond maxDecisions the oldest ones, each with
- *     all its events and their idempotency keys (the event's own key), and
+ *   - decisions older than retentionMs (by decision time), and beyond maxDecisions the oldest ones;
+ *   - the events of every deleted decision. Events are keyed by their decision's time, so these are exactly
+ *     the events before the oldest decision kept: one range from the start of ev_events, deleted in order.
+ *     An event's key is its idempotency key, so it goes with it;
  *   - examples older than retentionMs (by decision time), and beyond maxExamples the oldest ones.
  *
- * An event is kept exactly as long as its decision. Because retention outlasts every attribution window
- * (validateEventOptions), an event still in its window always finds its decision and a resend is answered
- * `duplicate`; a resend after its decision is gone is answered `unknown_decision`. Either way it is never
- * stored twice.
+ * Because retention outlasts every attribution window (validateEventOptions), an event still in its window
+ * always finds its decision, and a retry is answered `duplicate`; a retry after its decision is gone is
+ * answered `unknown_decision`. Either way it is never stored twice.
  *
- * Each chunk (at most sweepChunk decisions and sweepChunk examples) is one write transaction, so a large
+ * Each chunk (at most sweepChunk decisions, events or examples) is one write transaction, so a large
  * backlog never holds LMDB's write lock (and delays event acks) for long. LMDB reuses the freed pages; the
  * data file stops growing once it holds a retention's worth of data but never shrinks.
  */
@@ -19,69 +20,82 @@ export class Retention {
     #dbs;
     #opt;
     #counters;
-    constructor(dbs, opt, counters) {
+    #recent;
+    constructor(dbs, opt, counters, recent) {
         this.#dbs = dbs;
         this.#opt = opt;
         this.#counters = counters;
+        this.#recent = recent;
     }
-    /** Deletes everything past retention at `now` (ms), a chunk per transaction. */
+    /** Deletes what is past retention at `now` (ms), a chunk per transaction; resolves with the counts. */
     async sweep(now) {
+        const root = this.#dbs.root;
         const total = { decisions: 0, events: 0, examples: 0 };
-        for (;;) {
-            const chunk = await this.#dbs.root.childTransaction(() => this.#chunk(now));
-            total.decisions += chunk.decisions;
-            total.events += chunk.events;
-            total.examples += chunk.examples;
-            this.#counters.sweptDecisions += chunk.decisions;
-            this.#counters.sweptEvents += chunk.events;
-            this.#counters.sweptExamples += chunk.examples;
-            if (!chunk.more)
-                return total;
-        }
+        const chunks = async (chunk, add) => {
+            for (;;) {
+                const n = await root.childTransaction(chunk);
+                add(n);
+                if (n < this.#opt.sweepChunk)
+                    return;
+            }
+        };
+        await chunks(() => this.#decisionChunk(now), (n) => {
+            total.decisions += n;
+            this.#counters.sweptDecisions += n;
+        });
+        await chunks(() => this.#eventChunk(), (n) => {
+            total.events += n;
+            this.#counters.sweptEvents += n;
+        });
+        await chunks(() => this.#exampleChunk(now), (n) => {
+            total.examples += n;
+            this.#counters.sweptExamples += n;
+        });
+        return total;
     }
-    #chunk(now) {
+    #decisionChunk(now) {
         const dbs = this.#dbs;
         const cutoff = now - this.#opt.retentionMs;
-        const limit = this.#opt.sweepChunk;
+        const over = Math.max(0, entryCount(dbs.decisionTimes) - this.#opt.maxDecisions);
         // Collect first, delete after: never mutate a DB under a live cursor.
-        const overDecisions = Math.max(0, entryCount(dbs.decisionTimes) - this.#opt.maxDecisions);
         const doomed = [];
-        for (const key of dbs.decisionTimes.getKeys({ limit })) {
-            if (!(key[0] < cutoff || doomed.length < overDecisions))
+        for (const key of dbs.decisionTimes.getKeys({ limit: this.#opt.sweepChunk })) {
+            if (!(key[0] < cutoff || doomed.length < over))
                 break;
             doomed.push(key);
         }
-        let events = 0;
         for (const key of doomed) {
-            const decisionId = key[1];
-            const refs = [];
-            for (const ref of dbs.eventRefs.getKeys({ start: [decisionId] })) {
-                if (ref[0] !== decisionId)
-                    break;
-                refs.push(ref);
-            }
-            for (const ref of refs) {
-                dbs.events.removeSync([ref[1], ref[2]]);
-                dbs.eventRefs.removeSync(ref);
-            }
-            events += refs.length;
-            dbs.decisions.removeSync(decisionId);
+            dbs.decisions.removeSync(key[1]);
             dbs.decisionTimes.removeSync(key);
+            // Only a cache, but an entry must never outlive its decision (see recent-decisions.ts).
+            this.#recent.delete(key[1]);
         }
-        const overExamples = Math.max(0, entryCount(dbs.examples) - this.#opt.maxExamples);
-        const doomedExamples = [];
-        for (const { key, value } of dbs.examples.getRange({ limit })) {
-            if (!(value.readDoubleLE(EXAMPLE_DECIDED_AT) < cutoff || doomedExamples.length < overExamples))
+        return doomed.length;
+    }
+    /** Events before the oldest decision kept (all of them when no decision is left). */
+    #eventChunk() {
+        const dbs = this.#dbs;
+        let oldest;
+        for (const key of dbs.decisionTimes.getKeys({ limit: 1 }))
+            oldest = key;
+        const doomed = [...dbs.events.getKeys({ ...(oldest === undefined ? {} : { end: oldest }), limit: this.#opt.sweepChunk })];
+        for (const key of doomed)
+            dbs.events.removeSync(key);
+        return doomed.length;
+    }
+    #exampleChunk(now) {
+        const dbs = this.#dbs;
+        const cutoff = now - this.#opt.retentionMs;
+        const over = Math.max(0, entryCount(dbs.examples) - this.#opt.maxExamples);
+        const doomed = [];
+        // Seq order is decision-time order (the labeler walks decisions in time order).
+        for (const { key, value } of dbs.examples.getRange({ limit: this.#opt.sweepChunk })) {
+            if (!(value.readDoubleLE(EXAMPLE_DECIDED_AT) < cutoff || doomed.length < over))
                 break;
-            doomedExamples.push(key);
+            doomed.push(key);
         }
-        for (const seq of doomedExamples)
+        for (const seq of doomed)
             dbs.examples.removeSync(seq);
-        return {
-            decisions: doomed.length,
-            events,
-            examples: doomedExamples.length,
-            more: doomed.length === limit || doomedExamples.length === limit,
-        };
+        return doomed.length;
     }
 }

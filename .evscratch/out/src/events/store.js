@@ -6,6 +6,7 @@ import { ExampleStream } from './example-stream.js';
 import { Labeler } from './labeler.js';
 import { openEventDbs } from './layout.js';
 import { validateEventOptions } from './options.js';
+import { RecentDecisions } from './recent-decisions.js';
 import { Retention } from './retention.js';
 export class EventStore {
     options;
@@ -25,10 +26,11 @@ export class EventStore {
     constructor(root, options = {}, deps = {}) {
         this.options = validateEventOptions(options);
         this.#dbs = openEventDbs(root);
-        this.#decisions = new DecisionLog(this.#dbs, this.#counters);
-        this.#events = new EventLog(this.#dbs, this.options, this.#counters);
+        const recent = new RecentDecisions(this.options.decisionCacheSize);
+        this.#decisions = new DecisionLog(this.#dbs, this.#counters, recent);
+        this.#events = new EventLog(this.#dbs, this.options, this.#counters, recent);
         this.#labeler = new Labeler(this.#dbs, this.options, this.#counters);
-        this.#retention = new Retention(this.#dbs, this.options, this.#counters);
+        this.#retention = new Retention(this.#dbs, this.options, this.#counters, recent);
         this.#examples = new ExampleStream(root, this.#dbs);
         this.#now = deps.now ?? Date.now;
         this.#onError =
@@ -78,11 +80,11 @@ export class EventStore {
     getEngagement(tenant, decisionId) {
         return this.#decisions.engagement(tenant, decisionId);
     }
-    /** An accepted event of the tenant, or null. */
-    getEvent(tenant, eventId) {
-        return this.#events.get(tenant, eventId);
+    /** An accepted event of the tenant's decision, or null. */
+    getEvent(tenant, decisionId, eventId) {
+        return this.#events.get(tenant, decisionId, eventId);
     }
-    /** The accepted events of the tenant's decision (conversions included, for reports). */
+    /** The accepted events of the tenant's decision, in event-id order (conversions too, for reports). */
     eventsOf(tenant, decisionId) {
         return this.#events.ofDecision(tenant, decisionId);
     }
