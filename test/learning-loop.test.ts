@@ -32,6 +32,7 @@ describe('learning loop', () => {
       // on every third decision. Acks are awaited, so every event is committed.
       const acks: Answer[] = [];
       let eventSeq = 0;
+      let firstEvent: Record<string, unknown> | null = null;
       for (let i = 0; i < 200; i++) {
         const req = decideRequest({
           txn: { ...decideRequest().txn, items: [{ sku: `s${i}`, category: CATEGORIES[i % CATEGORIES.length], price: 3 + (i % 30), quantity: 1 }], total: 3 + (i % 30) },
@@ -39,7 +40,9 @@ describe('learning loop', () => {
         const d = await first.decide(req);
         if (d.type !== 'decision') throw new Error(JSON.stringify(d));
         for (const o of d.offers) {
-          acks.push(await first.sendRaw({ v: 1, type: 'event', id: `e${++eventSeq}`, event_id: `imp-${d.decision_id}-${o.offer_id}`, decision_id: d.decision_id, offer_id: o.offer_id, kind: 'impression' }, `e${eventSeq}`));
+          const ev = { v: 1, type: 'event', id: `e${++eventSeq}`, event_id: `imp-${d.decision_id}-${o.offer_id}`, decision_id: d.decision_id, offer_id: o.offer_id, kind: 'impression' };
+          firstEvent ??= ev;
+          acks.push(await first.sendRaw(ev, ev.id));
         }
         if (i % 3 === 0 && d.offers[0]) {
           acks.push(await first.sendRaw({ v: 1, type: 'event', id: `e${++eventSeq}`, event_id: `clk-${d.decision_id}`, decision_id: d.decision_id, offer_id: d.offers[0].offer_id, kind: 'click' }, `e${eventSeq}`));
@@ -47,10 +50,10 @@ describe('learning loop', () => {
       }
       expect(acks.every((a) => a.type === 'ack' && a.status === 'accepted')).toBe(true);
 
-      // A resend of an acknowledged event is a duplicate, not counted twice.
-      const dup = acks[0];
-      if (dup.type !== 'ack') throw new Error('expected an ack');
-      const again = await first.sendRaw({ v: 1, type: 'event', id: 'again', event_id: dup.event_id, decision_id: 'x', offer_id: 'y', kind: 'impression' }, 'again');
+      // A resend of an acknowledged event (a client retry) is a duplicate, not counted twice.
+      const retry = firstEvent;
+      if (!retry) throw new Error('no event was sent');
+      const again = await first.sendRaw({ ...retry, id: 'again' }, 'again');
       expect(again.type === 'ack' ? again.status : again).toBe('duplicate');
 
       // The click window closes after 1 s; the labeler runs every second; the trainer exports at 300
