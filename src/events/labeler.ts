@@ -120,7 +120,7 @@ export class Labeler {
       }
     }
     if (due.length > 0) {
-      void 0;
+      writeLabelCursor(dbs, due[due.length - 1]);
       writeLastSeq(dbs, seq);
     }
     return { decisions: due.length, examples, positives, lastSeq: seq, more: due.length === this.#opt.labelChunk };

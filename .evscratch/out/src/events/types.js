@@ -1,1 +1,0 @@
-export const EVENT_KINDS = ['impression', 'click', 'conversion', 'dismiss'];
