@@ -108,7 +108,9 @@ export class TxrankServer {
       catalogVersion: () => this.catalog.version,
       catalogOffers: () => this.catalog.offers,
       modelVersion: () => this.modelVersion,
+      modelGeneration: () => this.serving.generation,
       workersServing: () => this.workersServing(),
+      events: () => this.events.counters(),
     });
     this.pool = new InferencePool(
       workerPath('inference'),

@@ -68,6 +68,11 @@ describe('learning loop', () => {
       };
       expect(models.serving).not.toBe(initialVersion);
       expect(models.generation).toBeGreaterThan(1);
+      const metrics = await (await fetch(`${t.http}/metrics`)).text();
+      expect(Number(/txrank_events_accepted_total (\d+)/.exec(metrics)?.[1])).toBe(acks.length);
+      expect(Number(/txrank_events_duplicate_total (\d+)/.exec(metrics)?.[1])).toBe(1);
+      expect(Number(/txrank_examples_emitted_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(Number(/txrank_model_generation (\d+)/.exec(metrics)?.[1])).toBe(models.generation);
       const after = await first.decide(decideRequest());
       expect(after.type === 'decision' && after.model_version).toBe(models.serving);
       await first.close();

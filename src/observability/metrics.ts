@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_CODE_LIST } from '../errors/codes.js';
+import type { EventCountersSnapshot } from '../events/counters.js';
 
 export interface MetricsSources {
   queueDepth: () => number;
@@ -17,7 +18,9 @@ export interface MetricsSources {
   catalogVersion: () => number;
   catalogOffers: () => number;
   modelVersion: () => string;
+  modelGeneration: () => number;
   workersServing: () => number;
+  events: () => EventCountersSnapshot & { pendingEvents: number };
 }
 
 export class Metrics {
@@ -53,6 +56,18 @@ export class Metrics {
     gauge('txrank_connections', 'Open WebSocket connections', src.connections);
     gauge('txrank_catalog_version', 'Catalog version current in LMDB', src.catalogVersion);
     gauge('txrank_catalog_offers', 'Offers in the current catalog', src.catalogOffers);
+    gauge('txrank_model_generation', 'Generation of the serving model (+1 at every promotion, pin or rollback)', src.modelGeneration);
+    // Event-log counters live in the EventStore; they are read at scrape time, never pushed per event.
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+    counter('txrank_decisions_logged_total', 'Decisions written to the decision log', () => src.events().decisionsLogged);
+    counter('txrank_decisions_lost_total', 'Decisions whose log write failed', () => src.events().decisionsLost);
+    counter('txrank_events_accepted_total', 'Engagement events acknowledged as accepted (durable)', () => src.events().eventsAccepted);
+    counter('txrank_events_duplicate_total', 'Engagement events acknowledged as duplicates (not counted again)', () => src.events().eventsDuplicate);
+    counter('txrank_events_rejected_total', 'Engagement events refused (any error code)', () => Object.values(src.events().eventsRejected).reduce((a, b) => a + b, 0));
+    counter('txrank_examples_emitted_total', 'Labelled examples written for the trainer', () => src.events().examplesEmitted);
+    counter('txrank_examples_positive_total', 'Labelled examples with a click', () => src.events().examplesPositive);
+    gauge('txrank_events_pending', 'Events accepted for ingest and not yet acknowledged', () => src.events().pendingEvents);
     new Gauge({
       name: 'txrank_model_info',
       help: 'The model version being served (value 1, version in the label)',
