@@ -4,10 +4,12 @@
  *   1. logDecision: µs per call on the calling thread (the serving path's cost), and how long the queued
  *      decisions take to commit.
  *   2. ingest: events per second acknowledged durably, for each ackOn mode ('flushed': fsync done;
- *      'committed': in the OS page cache) and batch size, against pre-logged decisions, with a fixed number
- *      of events outstanding (`--outstanding`, split into batches; closed loop: a new batch is sent as soon
- *      as one is acknowledged, the way many gateway connections keep the server busy). Ack latency is from
- *      the ingest() call to its resolution, in an HDR histogram.
+ *      'committed': in the OS page cache), against pre-logged decisions. Each run is BATCHxOUTSTANDING:
+ *      ingest() calls of BATCH events with OUTSTANDING events in flight (closed loop: a new call as soon as
+ *      one is acknowledged, the way many gateway connections keep a server busy). 1000x16000 and 100x16000
+ *      measure capacity (HTTP batches); 1x2000 is the WebSocket path (one event per frame, many frames in
+ *      flight); 1x1 is a lone event on an idle server (its latency is one commit, plus its fsync). Ack
+ *      latency is from the ingest() call to its resolution, in an HDR histogram.
  *   3. labelDue: examples per second joined from the decisions and events above.
  *
  * Traffic. `--decisions` decisions are logged first, spread over the last hour in time order, 3 offers each
@@ -20,8 +22,8 @@
  * Kinds: impression 80%, click 15%, conversion 5%, on a random shown offer. Every event is new, with a
  * random UUID as its id, so ingest does its full work: field and decision checks, insert-if-absent.
  *
- * Run: npx tsc -p . && node dist/bench/events.bench.js [--seconds 5] [--batches 100,1000]
- *        [--outstanding 16000] [--decisions 600000] [--window 5000] [--traffic sliding|uniform]
+ * Run: npx tsc -p . && node dist/bench/events.bench.js [--seconds 4] [--runs 1000x16000,100x16000,1x2000,1x1]
+ *        [--decisions 500000] [--window 5000] [--traffic sliding|uniform]
  *        [--out bench/results/events.json]
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -38,10 +40,15 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
 
-const SECONDS = Number(arg('--seconds', '5'));
-const BATCHES = arg('--batches', '100,1000').split(',').map(Number);
-const OUTSTANDING = Number(arg('--outstanding', '16000'));
-const DECISIONS = Number(arg('--decisions', '400000'));
+const SECONDS = Number(arg('--seconds', '4'));
+const RUNS = arg('--runs', '1000x16000,100x16000,1x2000,1x1')
+  .split(',')
+  .map((r) => {
+    const [batch, outstanding] = r.split('x').map(Number);
+    if (!(batch >= 1 && outstanding >= batch)) throw new Error(`--runs: ${r} is not BATCHxOUTSTANDING`);
+    return { batch, outstanding };
+  });
+const DECISIONS = Number(arg('--decisions', '500000'));
 const WINDOW = Math.min(Number(arg('--window', '5000')), DECISIONS);
 const TRAFFIC = arg('--traffic', 'sliding');
 if (TRAFFIC !== 'sliding' && TRAFFIC !== 'uniform') throw new Error('--traffic must be sliding or uniform');
@@ -177,9 +184,9 @@ interface IngestResult {
 /** Where the sliding traffic is: events so far per store (the front is WINDOW + sent / 3 decisions in). */
 const sentSoFar = new WeakMap<EventStore, number>();
 
-async function ingestRun(store: EventStore, ackOn: AckOn, batch: number, end: number): Promise<IngestResult> {
+async function ingestRun(store: EventStore, ackOn: AckOn, batch: number, outstanding: number, end: number): Promise<IngestResult> {
   const rnd = prng(11 + batch);
-  const lanes = Math.max(1, Math.round(OUTSTANDING / batch));
+  const lanes = Math.max(1, Math.round(outstanding / batch));
   let sent = sentSoFar.get(store) ?? 0;
   const pick = (): number => {
     if (TRAFFIC === 'uniform' || rnd() >= 0.95) return Math.floor(rnd() * DECISIONS);
@@ -261,8 +268,8 @@ async function main(): Promise<void> {
     await withStore(ackOn, async (store, storage) => {
       const logged = await preLog(store, storage, end);
       logDecision ??= { ...logged, decisions: DECISIONS };
-      for (const batch of BATCHES) {
-        const r = await ingestRun(store, ackOn, batch, end);
+      for (const { batch, outstanding } of RUNS) {
+        const r = await ingestRun(store, ackOn, batch, outstanding, end);
         ingest.push(r);
         console.log(
           `ingest ackOn=${ackOn.padEnd(9)} batch=${String(batch).padStart(5)} outstanding=${r.outstanding}: ${String(r.eventsPerSecond).padStart(7)} events/s` +

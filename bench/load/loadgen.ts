@@ -141,7 +141,8 @@ export async function runLoad(config: LoadConfig, txns: readonly Transaction[]):
 
   const cpu0 = process.cpuUsage();
   const startMs = clockMs() + 50; // a little slack so the first requests are not already late
-  const measureFromMs = startMs + config.warmupMs;
+  // Closed loop starts sending at once (no schedule), so its warm-up counts from now, not from startMs.
+  const measureFromMs = (config.mode === 'open' ? startMs : clockMs()) + config.warmupMs;
   const sendEndMs = startMs + config.durationMs;
   const maxRequests = config.maxRequests ?? Number.POSITIVE_INFINITY;
   const schedule = config.mode === 'open' ? openLoopSchedule(config.rate as number, startMs, config.durationMs, maxRequests) : null;

@@ -51,8 +51,12 @@ export const EMPTY = Buffer.alloc(0);
  */
 export function openEventDbs(root: RootDatabase): EventDbs {
   try {
-    const db = <K extends string | number | (string | number)[]>(name: string) =>
-      root.openDB<Buffer, K>(name, { encoding: 'binary' });
+    const db = <K extends string | number | (string | number)[]>(name: string) => {
+      // On a read-only environment lmdb-js answers a missing DB with undefined rather than an error.
+      const opened = root.openDB<Buffer, K>(name, { encoding: 'binary' }) as Database<Buffer, K> | undefined;
+      if (!opened) throw new Error(`no DB ${name}`);
+      return opened;
+    };
     return {
       root,
       decisions: db<string>(EVENTS_LAYOUT.decisions),
