@@ -7,7 +7,8 @@
  *      'committed': in the OS page cache), against pre-logged decisions. Each run is BATCHxOUTSTANDING:
  *      ingest() calls of BATCH events with OUTSTANDING events in flight (closed loop: a new call as soon as
  *      one is acknowledged, the way many gateway connections keep a server busy). 1000x16000 and 100x16000
- *      measure capacity (HTTP batches); 1x2000 is the WebSocket path (one event per frame, many frames in
+ *      measure capacity (HTTP batches; the ack latency there is mostly queueing: outstanding / rate);
+ *      100x4000 is a busy but not saturated server; 1x2000 is the WebSocket path (one event per frame, many frames in
  *      flight); 1x1 is a lone event on an idle server (its latency is one commit, plus its fsync). Ack
  *      latency is from the ingest() call to its resolution, in an HDR histogram.
  *   3. labelDue: examples per second joined from the decisions and events above.
@@ -22,8 +23,8 @@
  * Kinds: impression 80%, click 15%, conversion 5%, on a random shown offer. Every event is new, with a
  * random UUID as its id, so ingest does its full work: field and decision checks, insert-if-absent.
  *
- * Run: npx tsc -p . && node dist/bench/events.bench.js [--seconds 4] [--runs 1000x16000,100x16000,1x2000,1x1]
- *        [--decisions 500000] [--window 5000] [--traffic sliding|uniform]
+ * Run: npx tsc -p . && node dist/bench/events.bench.js [--seconds 4] [--runs 1000x16000,100x16000,100x4000,1x2000,1x1]
+ *        [--decisions 500000] [--window 5000] [--traffic sliding,uniform]
  *        [--out bench/results/events.json]
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -41,7 +42,7 @@ function arg(name: string, fallback: string): string {
 }
 
 const SECONDS = Number(arg('--seconds', '4'));
-const RUNS = arg('--runs', '1000x16000,100x16000,1x2000,1x1')
+const RUNS = arg('--runs', '1000x16000,100x16000,100x4000,1x2000,1x1')
   .split(',')
   .map((r) => {
     const [batch, outstanding] = r.split('x').map(Number);
@@ -50,8 +51,9 @@ const RUNS = arg('--runs', '1000x16000,100x16000,1x2000,1x1')
   });
 const DECISIONS = Number(arg('--decisions', '500000'));
 const WINDOW = Math.min(Number(arg('--window', '5000')), DECISIONS);
-const TRAFFIC = arg('--traffic', 'sliding');
-if (TRAFFIC !== 'sliding' && TRAFFIC !== 'uniform') throw new Error('--traffic must be sliding or uniform');
+type Traffic = 'sliding' | 'uniform';
+const TRAFFICS = arg('--traffic', 'sliding,uniform').split(',') as Traffic[];
+if (!TRAFFICS.every((t) => t === 'sliding' || t === 'uniform')) throw new Error('--traffic must list sliding and/or uniform');
 const EVENTS_PER_DECISION = 3;
 const SPREAD_MS = 60 * 60_000;
 const OUT = arg('--out', 'bench/results/events.json');
@@ -168,6 +170,7 @@ async function preLog(store: EventStore, storage: Storage, end: number): Promise
 }
 
 interface IngestResult {
+  traffic: Traffic;
   ackOn: AckOn;
   batch: number;
   outstanding: number;
@@ -184,12 +187,12 @@ interface IngestResult {
 /** Where the sliding traffic is: events so far per store (the front is WINDOW + sent / 3 decisions in). */
 const sentSoFar = new WeakMap<EventStore, number>();
 
-async function ingestRun(store: EventStore, ackOn: AckOn, batch: number, outstanding: number, end: number): Promise<IngestResult> {
+async function ingestRun(store: EventStore, traffic: Traffic, ackOn: AckOn, batch: number, outstanding: number, end: number): Promise<IngestResult> {
   const rnd = prng(11 + batch);
   const lanes = Math.max(1, Math.round(outstanding / batch));
   let sent = sentSoFar.get(store) ?? 0;
   const pick = (): number => {
-    if (TRAFFIC === 'uniform' || rnd() >= 0.95) return Math.floor(rnd() * DECISIONS);
+    if (traffic === 'uniform' || rnd() >= 0.95) return Math.floor(rnd() * DECISIONS);
     const front = Math.min(DECISIONS - 1, WINDOW + Math.floor(sent / EVENTS_PER_DECISION));
     return front - Math.floor(rnd() * WINDOW);
   };
@@ -238,12 +241,13 @@ async function ingestRun(store: EventStore, ackOn: AckOn, batch: number, outstan
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   sentSoFar.set(store, sent);
-  if (TRAFFIC === 'sliding' && WINDOW + sent / EVENTS_PER_DECISION > DECISIONS) {
+  if (traffic === 'sliding' && WINDOW + sent / EVENTS_PER_DECISION > DECISIONS) {
     console.warn(`note: the sliding front reached the last decision; use more --decisions for longer runs`);
   }
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return {
+    traffic,
     ackOn,
     batch,
     outstanding: lanes * batch,
@@ -264,15 +268,15 @@ async function main(): Promise<void> {
   const ingest: IngestResult[] = [];
   let logDecision: { usPerCall: number; callUs: { p50: number; p99: number; max: number }; commitMs: number; decisions: number } | null = null;
   let labelling: { decisions: number; examples: number; ms: number; examplesPerSecond: number } | null = null;
-  for (const ackOn of MODES) {
+  for (const traffic of TRAFFICS) for (const ackOn of MODES) {
     await withStore(ackOn, async (store, storage) => {
       const logged = await preLog(store, storage, end);
       logDecision ??= { ...logged, decisions: DECISIONS };
       for (const { batch, outstanding } of RUNS) {
-        const r = await ingestRun(store, ackOn, batch, outstanding, end);
+        const r = await ingestRun(store, traffic, ackOn, batch, outstanding, end);
         ingest.push(r);
         console.log(
-          `ingest ackOn=${ackOn.padEnd(9)} batch=${String(batch).padStart(5)} outstanding=${r.outstanding}: ${String(r.eventsPerSecond).padStart(7)} events/s` +
+          `ingest ${traffic.padEnd(7)} ackOn=${ackOn.padEnd(9)} batch=${String(batch).padStart(5)} outstanding=${r.outstanding}: ${String(r.eventsPerSecond).padStart(7)} events/s` +
             `  ack p50 ${r.ackMs.p50} ms  p99 ${r.ackMs.p99} ms  max ${r.ackMs.max} ms  (rejected ${r.rejected}, cpu user ${r.cpuUserSeconds}s sys ${r.cpuSystemSeconds}s)`,
         );
       }
@@ -296,7 +300,7 @@ async function main(): Promise<void> {
     cores: os.availableParallelism(),
     tmpdir: os.tmpdir(),
     decisions: DECISIONS,
-    traffic: TRAFFIC,
+    traffics: TRAFFICS,
     window: WINDOW,
     eventsPerDecision: EVENTS_PER_DECISION,
     shownPerDecision: SHOWN,

@@ -13,9 +13,9 @@
  *
  * Two phases, to keep work out of the write lock. Before queueing (on the caller's turn): field checks, the
  * encoded record and, when the decision's head is in the in-memory RecentDecisions (nearly always: events
- * follow their decision within minutes), the decision checks (tenant, offer shown, windows, the per-decision
- * bound) and the event's key. Inside the write transaction (an lmdb-js transaction callback, main thread):
- * the decision checks for cache misses, and one insert per event.
+ * follow their decision within minutes), the decision checks (tenant, offer shown, windows) and the event's
+ * key. Inside the write transaction (an lmdb-js transaction callback, main thread): the decision checks for
+ * cache misses, the per-decision bound, and one insert per event.
  *
  * Idempotency key = the event's key [decidedAt, decisionId, eventId], inserted with MDB_NOOVERWRITE: one
  * B-tree descent both checks and inserts, and false means the event is already stored (in this group too:
@@ -179,7 +179,10 @@ export class EventLog {
 
   /** Resolves when every ingest() made so far has been answered. */
   async drain(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    // The queue check covers calls left for a next group whose transaction is queued on the next turn.
+    while (this.#inFlight.size > 0 || this.#queue.length > 0) {
+      await Promise.all([...this.#inFlight, new Promise((r) => setImmediate(r))]);
+    }
   }
 
   /** An accepted event of the tenant's decision, or null. */
@@ -212,8 +215,8 @@ export class EventLog {
   #commitGroup(): void {
     let group: QueuedCall[] | null = null;
     let afterLabel = 0;
-    // The callback runs when lmdb-js's write thread reaches it and takes everything queued by then; calls
-    // made after it started queue a new group (and a new transaction) behind it.
+    // The callback runs when lmdb-js's write thread reaches it and takes what is queued by then (up to
+    // maxGroupEvents); calls made after it started wait for a next group and transaction.
     const txn = this.#dbs.root.childTransaction(() => {
       group = this.#take();
       afterLabel = this.#apply(group);
