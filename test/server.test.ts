@@ -9,6 +9,7 @@ import { decideRequest, demoCatalog, startTestServer, MODEL_DIR, type TestServer
 import { encodeFrame, type Answer } from '../src/client/client.js';
 import { parseCatalogJsonl } from '../src/catalog/jsonl.js';
 import type { DecisionAnswer, ErrorAnswer } from '../src/protocol/messages.js';
+import { bidScale } from '../src/ranking/bid-scale.js';
 
 const manifest = JSON.parse(readFileSync(`${MODEL_DIR}/manifest.json`, 'utf8')) as { version: string };
 
@@ -57,6 +58,8 @@ describe('decision path', () => {
       expect(o.campaign_id).toBe(offer?.campaign);
       expect(o.advertiser_id).toBe(offer?.advertiser);
       expect(o.creative).toEqual(offer?.creative);
+      // ev = p x the bid on the per-click scale.
+      expect(o.ev / o.p).toBeCloseTo(bidScale(offer!.bid), 4);
       if (i > 0) expect(o.ev).toBeLessThanOrEqual(d.offers[i - 1].ev);
     });
     await c.close();

@@ -197,6 +197,7 @@ async function main(): Promise<void> {
       'pool-size': { type: 'string' },
       'concurrent-tasks-per-worker': { type: 'string' },
       'max-batch': { type: 'string' },
+      learning: { type: 'string' },
       traffic: { type: 'string' },
       'traffic-count': { type: 'string', default: '5000' },
       seed: { type: 'string', default: '1' },
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
   const offersList = external ? [Number(values['offers-label'])] : list(values.offers as string);
   const slo = Number(values['slo-ms']);
   const serverArgs: string[] = [];
-  for (const f of ['pool-size', 'concurrent-tasks-per-worker', 'max-batch'] as const) {
+  for (const f of ['pool-size', 'concurrent-tasks-per-worker', 'max-batch', 'learning'] as const) {
     if (values[f] !== undefined) serverArgs.push(`--${f}`, values[f] as string);
   }
 

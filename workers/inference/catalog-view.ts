@@ -19,6 +19,8 @@ export interface TenantView {
   placements: Map<string, Placement>;
   offers: Offer[];
   eligibility: EligibilityColumns;
+  /** bidScale of each offer (src/ranking/bid-scale.ts), as baked into the scorer. */
+  bidScale: Float32Array;
   scorer: Scorer;
 }
 
@@ -63,6 +65,7 @@ export class CatalogView {
           placements: new Map(tenant.placements.map((p) => [p.id, p])),
           offers,
           eligibility,
+          bidScale: scale,
           scorer,
         });
       }

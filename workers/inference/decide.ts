@@ -54,7 +54,7 @@ async function decideGroup(view: CatalogView, tv: TenantView, jobs: DecideJob[],
   const txn = new Float32Array(b * TXN_DIM);
   for (let r = 0; r < b; r++) txn.set(features.subarray(jobs[r].row * TXN_DIM, (jobs[r].row + 1) * TXN_DIM), r * TXN_DIM);
   const n = tv.scorer.n;
-  const { p, ev } = n > 0 ? await tv.scorer.score(txn, b) : { p: new Float32Array(0), ev: new Float32Array(0) };
+  const ev = n > 0 ? (await tv.scorer.score(txn, b, false)).ev : new Float32Array(0);
   const now = Date.now();
   for (let r = 0; r < b; r++) {
     const job = jobs[r];
@@ -68,7 +68,8 @@ async function decideGroup(view: CatalogView, tv: TenantView, jobs: DecideJob[],
         offer_id: o.id,
         campaign_id: o.campaign,
         advertiser_id: o.advertiser,
-        p: p[r * n + i],
+        // ev = p x bidScale in the graph; bidScale > 0 for every offer (bids are positive).
+        p: pickedEv[j] / tv.bidScale[i],
         ev: pickedEv[j],
         position: j + 1,
         creative: o.creative,
