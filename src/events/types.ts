@@ -40,7 +40,7 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 /** One engagement event, with the tenant of the connection (or HTTP key) that sent it. */
 export interface EngagementEvent {
   tenant: string;
-  /** The client's idempotency id, 1-128 characters, unique per tenant. */
+  /** The client's idempotency id, 1-128 characters, unique within its decision (the idempotency key is the pair). */
   eventId: string;
   decisionId: string;
   offerId: string;

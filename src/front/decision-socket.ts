@@ -13,7 +13,8 @@ import { transactionFeatures } from '../features/transaction.js';
 import { TXN_DIM } from '../features/spec.js';
 import type { Options } from '../config/options.js';
 import type { InferencePool } from '../pool/inference-pool.js';
-import type { JobResult, ShownOffer } from '../pool/messages.js';
+import type { JobResult } from '../pool/messages.js';
+import type { DecisionRecord, EngagementEvent, EventOutcome } from '../events/types.js';
 import { encodeMessage } from '../protocol/codec.js';
 import { PROTOCOL_VERSION, type DecideRequest, type EventKind, type EventRequest, type RequestId } from '../protocol/messages.js';
 import { parseInbound } from '../protocol/validate.js';
@@ -28,34 +29,13 @@ export interface Connection {
   closed: boolean;
 }
 
-/** A decision as the log needs it: what was asked (as features) and what was shown. */
-export interface ServedDecision {
-  decisionId: string;
-  tenant: string;
-  placement: string;
-  buyer?: string;
-  decidedAt: number;
-  txnFeatures: Float32Array;
-  modelVersion: string;
-  catalogVersion: number;
-  shown: ShownOffer[];
-}
+/** A decision as the log needs it; the event log adds the policy that chose it. */
+export type ServedDecision = Omit<DecisionRecord, 'policy'>;
 
 /** One engagement event, validated, with the tenant of the connection that sent it. */
-export interface ReceivedEvent {
-  tenant: string;
-  eventId: string;
-  decisionId: string;
-  offerId: string;
-  kind: EventKind;
-  ts: number;
-  value?: number;
-  currency?: string;
-}
+export type ReceivedEvent = EngagementEvent;
 
-export type EventOutcome =
-  | { eventId: string; status: 'accepted' | 'duplicate' }
-  | { eventId: string; code: ErrorCode; message: string };
+export type { EventOutcome };
 
 /** Where decisions are logged and events are ingested (src/events). */
 export interface EngagementSink {

@@ -37,13 +37,8 @@ export type WorkerTask = {
 };
 
 /** What was shown, for the decision log (the answer itself travels pre-encoded in `frame`). */
-export interface ShownOffer {
-  offerId: string;
-  position: number;
-  p: number;
-  /** Probability that the serving policy put this offer in this slot (1 for the greedy policy). */
-  propensity: number;
-}
+export type { ShownOffer } from '../events/types.js';
+import type { ShownOffer } from '../events/types.js';
 
 export type JobResult =
   | {

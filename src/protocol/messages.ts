@@ -90,7 +90,8 @@ export type EventKind = Static<typeof EventKind>;
 
 /** The body of one engagement event, as sent on the socket (`event`) or in the HTTP batch. */
 const EventFields = {
-  /** Client idempotency id: a resend with the same event_id is acknowledged and never counted twice. */
+  /** Client idempotency id, unique within its decision: a resend (same decision_id and event_id) is
+   * acknowledged as a duplicate and never counted twice. */
   event_id: Id,
   /** The decision the offer was shown in (from the `decision` answer). */
   decision_id: Id,
