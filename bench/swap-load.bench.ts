@@ -40,6 +40,9 @@ const { values } = parseArgs({
     'creep-interval-ms': { type: 'string', default: '100' },
     'creep-rate': { type: 'string', default: '200' },
     name: { type: 'string', default: 'swap' },
+    // Control run: the same creep blocks without swapping, to tell swap effects from drift of the run itself.
+    'creep-swaps': { type: 'string', default: 'true' },
+    'skip-steady': { type: 'boolean', default: false },
   },
 });
 const OFFERS = Number(values.offers);
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
     const blockStart = swapsDone;
     const load = lg.run({ ...base, rate: Number(values['creep-rate']), durationMs: n * interval + 1000, warmupMs: 500 }, trafficFile);
     for (let i = 0; i < n; i++) {
-      await swap();
+      if (values['creep-swaps'] !== 'false') await swap();
       await new Promise((r) => setTimeout(r, interval));
     }
     const r = summary(await load);
