@@ -4,19 +4,14 @@
  * A load from this CLI while the server runs is safe: it opens the same LMDB environment as a second writer
  * (LMDB's write lock orders the two processes), and the server's catalog poll adopts the new version.
  */
-import { realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateDemoCatalog } from '../catalog/demo.js';
 import { formatIssue, loadCatalogFile } from '../catalog/load.js';
 import { openStorage } from '../catalog/store.js';
+import { UsageError, dataDir, guarded, runIfMain, type CliIo } from './cli.js';
 
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  env: Readonly<Record<string, string | undefined>>;
-}
+export type { CliIo };
 
 export const CATALOG_USAGE = `usage:
   catalog load <file.jsonl> [--data <dir>]     validate and load; prints the new version or every error
@@ -24,10 +19,6 @@ export const CATALOG_USAGE = `usage:
                                                write the demo catalog (stdout without --out)
   catalog list [--data <dir>]                  list retained catalog versions (* = serving)
 The data directory defaults to $TXRANK_DATA_DIR, else ./data.`;
-
-export function dataDir(flag: string | undefined, env: CliIo['env']): string {
-  return flag ?? (env.TXRANK_DATA_DIR || './data');
-}
 
 function intFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -65,7 +56,7 @@ export async function runCatalogCli(argv: string[], io: CliIo): Promise<number> 
     (command === undefined && values.help !== true ? io.err : io.out)(CATALOG_USAGE);
     return command === undefined && values.help !== true ? 2 : 0;
   }
-  try {
+  return guarded('catalog', CATALOG_USAGE, io, async () => {
     switch (command) {
       case 'load': {
         if (rest.length !== 1) throw new UsageError('catalog load takes exactly one file');
@@ -119,43 +110,7 @@ export async function runCatalogCli(argv: string[], io: CliIo): Promise<number> 
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`catalog: ${err.message}\n${CATALOG_USAGE}`);
-      return 2;
-    }
-    io.err(`catalog: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  }
+  });
 }
 
-export class UsageError extends Error {}
-
-/** True when `moduleUrl` is the script node was started with (so importing a CLI module runs nothing). */
-export function isMain(moduleUrl: string): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return pathToFileURL(realpathSync(script)).href === moduleUrl;
-  } catch {
-    return false;
-  }
-}
-
-export const processIo: CliIo = {
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-  env: process.env,
-};
-
-if (isMain(import.meta.url)) {
-  runCatalogCli(process.argv.slice(2), processIo).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(`catalog: ${err instanceof Error ? err.message : String(err)}`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'catalog', runCatalogCli);

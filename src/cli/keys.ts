@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { openStorage } from '../catalog/store.js';
 import { MIN_REVOKE_PREFIX } from '../tenants/keys.js';
-import { UsageError, dataDir, isMain, processIo, type CliIo } from './catalog.js';
+import { UsageError, dataDir, guarded, runIfMain, type CliIo } from './cli.js';
 
 export const KEYS_USAGE = `usage:
   keys mint (--tenant <id> | --admin) [--label <text>] [--data <dir>]
@@ -40,7 +40,7 @@ export async function runKeysCli(argv: string[], io: CliIo): Promise<number> {
     io.out(KEYS_USAGE);
     return 0;
   }
-  try {
+  return guarded('keys', KEYS_USAGE, io, async () => {
     switch (command) {
       case 'mint': {
         if (rest.length !== 0) throw new UsageError('keys mint takes no positional arguments');
@@ -98,24 +98,7 @@ export async function runKeysCli(argv: string[], io: CliIo): Promise<number> {
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`keys: ${err.message}\n${KEYS_USAGE}`);
-      return 2;
-    }
-    io.err(`keys: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  }
+  });
 }
 
-if (isMain(import.meta.url)) {
-  runKeysCli(process.argv.slice(2), processIo).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(`keys: ${err instanceof Error ? err.message : String(err)}`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'keys', runKeysCli);

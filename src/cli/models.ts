@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openRegistry } from '../registry/registry.js';
 import type { RegistryEntry, RegistryState } from '../registry/state.js';
-import { dataDir, isMain, processIo, UsageError, type CliIo } from './catalog.js';
+import { UsageError, dataDir, guarded, runIfMain, type CliIo } from './cli.js';
 
 export const MODELS_USAGE = `usage:
   models list [--data <dir>] [--registry <dir>]       every version: status, generation, metrics (* = serving)
@@ -56,7 +56,7 @@ export async function runModelsCli(argv: string[], io: CliIo): Promise<number> {
     return asked ? 0 : 2;
   }
   const dir = values.registry ?? path.join(dataDir(values.data, io.env), 'models');
-  try {
+  return guarded('models', MODELS_USAGE, io, async () => {
     const reg = await openRegistry(dir);
     switch (command) {
       case 'list':
@@ -85,24 +85,7 @@ export async function runModelsCli(argv: string[], io: CliIo): Promise<number> {
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`models: ${err.message}\n${MODELS_USAGE}`);
-      return 2;
-    }
-    io.err(`models: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  }
+  });
 }
 
-if (isMain(import.meta.url)) {
-  runModelsCli(process.argv.slice(2), processIo).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(`models: ${err instanceof Error ? err.message : String(err)}`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'models', runModelsCli);
