@@ -5,11 +5,10 @@
  * (LMDB's write lock orders the two processes), and the server's catalog poll adopts the new version.
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { generateDemoCatalog } from '../catalog/demo.js';
 import { formatIssue, loadCatalogFile } from '../catalog/load.js';
 import { openStorage } from '../catalog/store.js';
-import { UsageError, dataDir, guarded, runIfMain, type CliIo } from './cli.js';
+import { UsageError, dataDir, guarded, parseCommand, runIfMain, type CliIo } from './cli.js';
 
 export type { CliIo };
 
@@ -31,31 +30,15 @@ function intFlag(name: string, value: string | undefined, min: number, max: numb
 
 /** Runs one command; resolves with the process exit code (0 ok, 1 refused or failed, 2 usage). */
 export async function runCatalogCli(argv: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        data: { type: 'string' },
-        offers: { type: 'string' },
-        tenants: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    io.err(`catalog: ${err instanceof Error ? err.message : String(err)}\n${CATALOG_USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help === true || command === undefined || command === 'help') {
-    (command === undefined && values.help !== true ? io.err : io.out)(CATALOG_USAGE);
-    return command === undefined && values.help !== true ? 2 : 0;
-  }
+  const parsed = parseCommand('catalog', CATALOG_USAGE, argv, io, {
+    data: { type: 'string' },
+    offers: { type: 'string' },
+    tenants: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { command, rest, values } = parsed;
   return guarded('catalog', CATALOG_USAGE, io, async () => {
     switch (command) {
       case 'load': {

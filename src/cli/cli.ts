@@ -4,6 +4,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -61,4 +62,34 @@ export function runIfMain(moduleUrl: string, name: string, run: (argv: string[],
       process.exitCode = 1;
     },
   );
+}
+
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses `<command> [args] [--flags]`. Returns the command, its positional arguments and the flag values; or,
+ * when the line is a usage error or a request for help, prints the usage and returns the exit code (2 for an
+ * error, 0 for --help or `help`).
+ */
+export function parseCommand<O extends OptionSpecs>(
+  name: string,
+  usage: string,
+  argv: string[],
+  io: CliIo,
+  options: O,
+): { command: string; rest: string[]; values: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: O }>>['values'] } | number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    io.err(`${name}: ${err instanceof Error ? err.message : String(err)}\n${usage}`);
+    return 2;
+  }
+  const [command, ...rest] = parsed.positionals;
+  const asked = (parsed.values as { help?: boolean }).help === true || command === 'help';
+  if (asked || command === undefined) {
+    (asked ? io.out : io.err)(usage);
+    return asked ? 0 : 2;
+  }
+  return { command, rest, values: parsed.values as never };
 }

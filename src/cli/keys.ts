@@ -2,10 +2,9 @@
  * `txrank keys`: mint, list and revoke API keys in the LMDB environment. Works while the server runs: the
  * server verifies against the same LMDB DB, so a minted key works and a revoked one stops working at once.
  */
-import { parseArgs } from 'node:util';
 import { openStorage } from '../catalog/store.js';
 import { MIN_REVOKE_PREFIX } from '../tenants/keys.js';
-import { UsageError, dataDir, guarded, runIfMain, type CliIo } from './cli.js';
+import { UsageError, dataDir, guarded, parseCommand, runIfMain, type CliIo } from './cli.js';
 
 export const KEYS_USAGE = `usage:
   keys mint (--tenant <id> | --admin) [--label <text>] [--data <dir>]
@@ -16,30 +15,14 @@ export const KEYS_USAGE = `usage:
 The data directory defaults to $TXRANK_DATA_DIR, else ./data.`;
 
 export async function runKeysCli(argv: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        data: { type: 'string' },
-        tenant: { type: 'string' },
-        admin: { type: 'boolean' },
-        label: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    io.err(`keys: ${err instanceof Error ? err.message : String(err)}\n${KEYS_USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help === true || command === 'help') {
-    io.out(KEYS_USAGE);
-    return 0;
-  }
+  const parsed = parseCommand('keys', KEYS_USAGE, argv, io, {
+    data: { type: 'string' },
+    tenant: { type: 'string' },
+    admin: { type: 'boolean' },
+    label: { type: 'string' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { command, rest, values } = parsed;
   return guarded('keys', KEYS_USAGE, io, async () => {
     switch (command) {
       case 'mint': {
@@ -93,8 +76,6 @@ export async function runKeysCli(argv: string[], io: CliIo): Promise<number> {
           await storage.close();
         }
       }
-      case undefined:
-        throw new UsageError('missing command');
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -4,10 +4,9 @@
  * the chosen version passes its load check (a version that fails is put back to the previous one).
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { openRegistry } from '../registry/registry.js';
 import type { RegistryEntry, RegistryState } from '../registry/state.js';
-import { UsageError, dataDir, guarded, runIfMain, type CliIo } from './cli.js';
+import { UsageError, dataDir, guarded, parseCommand, runIfMain, type CliIo } from './cli.js';
 
 export const MODELS_USAGE = `usage:
   models list [--data <dir>] [--registry <dir>]       every version: status, generation, metrics (* = serving)
@@ -36,25 +35,9 @@ function print(io: CliIo, s: RegistryState): void {
 
 /** Runs one command; resolves with the exit code (0 ok, 1 refused or failed, 2 usage). */
 export async function runModelsCli(argv: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { data: { type: 'string' }, registry: { type: 'string' }, pin: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    io.err(`models: ${err instanceof Error ? err.message : String(err)}\n${MODELS_USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help === true || command === undefined || command === 'help') {
-    const asked = values.help === true || command === 'help';
-    (asked ? io.out : io.err)(MODELS_USAGE);
-    return asked ? 0 : 2;
-  }
+  const parsed = parseCommand('models', MODELS_USAGE, argv, io, { data: { type: 'string' }, registry: { type: 'string' }, pin: { type: 'boolean' } });
+  if (typeof parsed === 'number') return parsed;
+  const { command, rest, values } = parsed;
   const dir = values.registry ?? path.join(dataDir(values.data, io.env), 'models');
   return guarded('models', MODELS_USAGE, io, async () => {
     const reg = await openRegistry(dir);
