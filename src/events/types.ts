@@ -4,6 +4,7 @@
  * decision an event names, its windows, its idempotency key).
  */
 import type { ErrorCode } from '../errors/codes.js';
+import type { Billing } from '../delivery/types.js';
 
 /** One offer of a decision, as it was shown. */
 export interface ShownOffer {
@@ -12,8 +13,45 @@ export interface ShownOffer {
   position: number;
   /** Predicted click probability given an impression, as served. */
   p: number;
-  /** Probability with which the serving policy put this offer in this slot (1 for the greedy policy). */
+  /** Probability with which the serving policy put this offer in this slot, given the offers of the slots
+   * before it (1 for a slot the policy filled deterministically). Exact, for off-policy evaluation. */
   propensity: number;
+  /** How the offer is billed (campaign, advertiser, bid type, price). Absent in records older than delivery. */
+  billing?: Billing;
+}
+
+/**
+ * What a decision's events need of it, decoded from the stored record without its features: see
+ * decision-codec.ts decodeDecisionHead.
+ */
+export interface DecisionHead {
+  tenant: string;
+  placement: string;
+  decidedAt: number;
+  /** 'ai' or 'rules' (src/delivery/types.ts Arm). */
+  policy: string;
+  offerIds: string[];
+  /** Parallel to offerIds; null for records logged before delivery existed. */
+  billing: (Billing | null)[];
+}
+
+/**
+ * Told of every accepted event inside the event log's write transaction, so that what depends on an event
+ * (spend, report counters) commits atomically with it and exactly once (a duplicate is never passed).
+ * Implementations: src/delivery (spend ledger), src/reporting (report counters).
+ */
+export interface AcceptedEventSink {
+  /**
+   * Inside the write transaction, once per accepted event. `shown` is the index of e.offerId in
+   * head.offerIds. putSync on any DB of the same environment joins the transaction. Throwing aborts the whole
+   * group (every event of it is answered `internal`, safe to resend): throw only for storage failures.
+   */
+  accepted(e: EngagementEvent, head: DecisionHead, shown: number): void;
+  /** The group committed (and was flushed, with ackOn 'flushed'); called before its acks are sent. */
+  committed(): void;
+  /** The group's transaction failed: forget the in-memory effects of accepted() since the last call of
+   * committed() or aborted(). */
+  aborted(): void;
 }
 
 /** A decision as the log keeps it: what was asked (as features), by which model, and what was shown. */
@@ -28,7 +66,7 @@ export interface DecisionRecord {
   txnFeatures: Float32Array;
   modelVersion: string;
   catalogVersion: number;
-  /** The serving policy that chose the offers: 'ai' (greedy by expected value) for now. */
+  /** The arm that chose the offers: 'ai' (the model) or 'rules' (the holdout baseline). */
   policy: string;
   /** At most 255 offers (a placement has at most 20 slots). */
   shown: ShownOffer[];
