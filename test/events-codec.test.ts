@@ -65,7 +65,29 @@ describe('decision record', () => {
 
   it('decodes the head (tenant, time, offers) without the rest', () => {
     const bytes = encodeDecision(decision());
-    expect(decodeDecisionHead(reused(bytes), bytes.length)).toEqual({ tenant: 'freshmart', decidedAt: 1_764_417_600_123, offerIds: ['fm-000123', 'fm-000456'] });
+    expect(decodeDecisionHead(reused(bytes), bytes.length)).toEqual({
+      tenant: 'freshmart',
+      placement: decision().placement,
+      decidedAt: 1_764_417_600_123,
+      policy: decision().policy,
+      offerIds: ['fm-000123', 'fm-000456'],
+      billing: [null, null],
+    });
+  });
+
+  it('round-trips each shown offer\'s billing, appended after the ids, in the record and the head', () => {
+    const d = decision();
+    d.shown = d.shown.map((s, i) => ({
+      ...s,
+      billing: { campaign: `c${i}`, advertiser: `a${i}`, bidType: i === 0 ? ('cpc' as const) : ('cpm' as const), price: 0.25 + i },
+    }));
+    const bytes = encodeDecision(d);
+    expect(decodeDecision(bytes).shown.map((s) => s.billing)).toEqual(d.shown.map((s) => s.billing));
+    const head = decodeDecisionHead(reused(bytes), bytes.length);
+    expect(head.billing).toEqual(d.shown.map((s) => s.billing));
+    // A record without billing is a prefix of the same layout: older records still decode.
+    const old = encodeDecision(decision());
+    expect(bytes.subarray(0, old.length).equals(old)).toBe(true);
   });
 
   it('records a decision without a policy as served by the greedy policy (the front predates the field)', () => {

@@ -13,6 +13,8 @@
  *   ... n x (f64 p, f64 propensity, u16 position)
  *   ... strings (u16 length + UTF-8): decisionId, tenant, placement, buyer ('' when none), modelVersion,
  *       policy, then the n offer ids
+ *   ... appended with delivery (absent in older records, which then have no billing):
+ *       n x (u8 bid type index in BID_TYPES, f64 price, str campaign, str advertiser)
  *
  * Its engagement state (what ingest changes) is a separate value: engagement-codec.ts.
  *
@@ -21,7 +23,9 @@
  */
 import { TxrankError } from '../errors/codes.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import type { DecisionRecord, ShownOffer } from './types.js';
+import type { DecisionHead, DecisionRecord, ShownOffer } from './types.js';
+import type { Billing } from '../delivery/types.js';
+import { BID_TYPES } from '../features/spec.js';
 
 const FORMAT = 1;
 const HEADER = 16;
@@ -56,6 +60,16 @@ export function encodeDecision(rec: DecisionRecord): Buffer {
   w.str(rec.modelVersion);
   w.str(policy);
   for (let i = 0; i < n; i++) w.str(rec.shown[i].offerId);
+  // Billing goes in whole or not at all: a reader decides per record from whether bytes follow the ids.
+  if (n > 0 && rec.shown.every((s) => s.billing !== undefined)) {
+    for (let i = 0; i < n; i++) {
+      const b = rec.shown[i].billing as Billing;
+      w.u8(BID_TYPES.indexOf(b.bidType));
+      w.f64(b.price);
+      w.str(b.campaign);
+      w.str(b.advertiser);
+    }
+  }
   return w.done();
 }
 
@@ -83,20 +97,21 @@ export function decodeDecision(buf: Buffer, end: number = buf.length): DecisionR
   const modelVersion = r.str();
   const policy = r.str();
   for (let i = 0; i < n; i++) shown[i].offerId = r.str();
+  const billing = readBilling(r, n);
+  for (let i = 0; i < n; i++) {
+    const b = billing[i];
+    if (b !== null) shown[i].billing = b;
+  }
   const record: DecisionRecord = { decisionId, tenant, placement, decidedAt, txnFeatures, modelVersion, catalogVersion, policy, shown };
   if (buyer !== '') record.buyer = buyer;
   return record;
 }
 
 /**
- * What ingest needs of a decision record: the tenant, the time and the offer ids, decoded at once from
- * getBinaryFast's reused buffer (skipping the features and the per-offer numbers).
+ * What ingest needs of a decision record (tenant, placement, time, policy, offer ids and their billing),
+ * decoded at once from getBinaryFast's reused buffer, skipping the features and the per-offer numbers.
  */
-export interface DecisionHead {
-  tenant: string;
-  decidedAt: number;
-  offerIds: string[];
-}
+export type { DecisionHead } from './types.js';
 
 export function decodeDecisionHead(buf: Buffer, end: number = buf.length): DecisionHead {
   const r = new ByteReader(buf, 0, end);
@@ -107,11 +122,27 @@ export function decodeDecisionHead(buf: Buffer, end: number = buf.length): Decis
   r.pos = HEADER + 4 * dim + n * SHOWN_BYTES;
   r.skipStr(); // decisionId
   const tenant = r.str();
-  r.skipStr(); // placement
+  const placement = r.str();
   r.skipStr(); // buyer
   r.skipStr(); // modelVersion
-  r.skipStr(); // policy
+  const policy = r.str();
   const offerIds: string[] = new Array(n);
   for (let i = 0; i < n; i++) offerIds[i] = r.str();
-  return { tenant, decidedAt: buf.readDoubleLE(8), offerIds };
+  return { tenant, placement, decidedAt: buf.readDoubleLE(8), policy, offerIds, billing: readBilling(r, n) };
+}
+
+/** The appended billing block, or nulls for a record written before it existed. */
+function readBilling(r: ByteReader, n: number): (Billing | null)[] {
+  const out: (Billing | null)[] = new Array(n).fill(null);
+  if (r.pos >= r.end) return out;
+  for (let i = 0; i < n; i++) {
+    const t = r.u8();
+    const bidType = BID_TYPES[t];
+    if (bidType === undefined) throw new TxrankError('internal', `unknown bid type index ${t} in a decision record`);
+    const price = r.f64();
+    const campaign = r.str();
+    const advertiser = r.str();
+    out[i] = { campaign, advertiser, bidType, price };
+  }
+  return out;
 }

@@ -39,7 +39,7 @@ import { isLabelled, readLabelCursor } from './meta.js';
 import type { EventCounters } from './counters.js';
 import type { ResolvedEventOptions } from './options.js';
 import type { CachedDecision, RecentDecisions } from './recent-decisions.js';
-import { EVENT_KINDS, type EngagementEvent, type EventKind, type EventOutcome, type StoredEvent } from './types.js';
+import { EVENT_KINDS, type AcceptedEventSink, type EngagementEvent, type EventKind, type EventOutcome, type StoredEvent } from './types.js';
 
 /** A decision read inside the transaction (a cache miss), with its events counted once. */
 interface Loaded {
@@ -117,8 +117,12 @@ export class EventLog {
   /** Commits in flight, for drain(). */
   readonly #inFlight = new Set<Promise<void>>();
 
-  constructor(dbs: EventDbs, opt: ResolvedEventOptions, counters: EventCounters, recent: RecentDecisions) {
+  /** Told of every accepted event inside its transaction (spend, report counters): see AcceptedEventSink. */
+  readonly #sinks: readonly AcceptedEventSink[];
+
+  constructor(dbs: EventDbs, opt: ResolvedEventOptions, counters: EventCounters, recent: RecentDecisions, sinks: readonly AcceptedEventSink[] = []) {
     this.#dbs = dbs;
+    this.#sinks = sinks;
     this.#opt = opt;
     this.#counters = counters;
     this.#recent = recent;
@@ -226,11 +230,13 @@ export class EventLog {
       .then(
         () => {
           this.#counters.eventsAfterLabel += afterLabel;
+          for (const sink of this.#sinks) sink.committed();
           this.#finish(group ?? [], null);
         },
         (err: unknown) => {
           // The group never ran (the transaction failed before it), or it threw and its child transaction
           // was aborted: either way nothing of it is stored.
+          for (const sink of this.#sinks) sink.aborted();
           if (group === null) {
             group = this.#queue;
             this.#queue = [];
@@ -304,6 +310,11 @@ export class EventLog {
           continue;
         }
         counter.events++;
+        if (this.#sinks.length > 0) {
+          const head = 'head' in counter ? counter.head : counter;
+          const shown = head.offerIds.indexOf(e.offerId);
+          for (const sink of this.#sinks) sink.accepted(e, head, shown);
+        }
         cursor ??= readLabelCursor(dbs);
         if (isLabelled(cursor, key[0], e.decisionId)) afterLabel++;
         outcomes[i] = { eventId: e.eventId, status: 'accepted' };

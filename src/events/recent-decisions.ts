@@ -13,7 +13,7 @@
  * decision is stored (or queued to be, ahead of any event that names it). First in, first out: the oldest
  * logged decision goes first; a miss reads the record.
  */
-import type { DecisionHead } from './decision-codec.js';
+import type { DecisionHead } from './types.js';
 
 export interface CachedDecision extends DecisionHead {
   /** Events accepted for the decision. */

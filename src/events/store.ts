@@ -23,13 +23,15 @@ import { openEventDbs, type EventDbs } from './layout.js';
 import { validateEventOptions, type EventOptions, type ResolvedEventOptions } from './options.js';
 import { RecentDecisions } from './recent-decisions.js';
 import { Retention, type SweepResult } from './retention.js';
-import type { DecisionRecord, EngagementEvent, EventOutcome, OfferEngagement, StoredEvent } from './types.js';
+import type { AcceptedEventSink, DecisionRecord, EngagementEvent, EventOutcome, OfferEngagement, StoredEvent } from './types.js';
 
 export interface EventStoreDeps {
   /** Clock for the scheduled labelDue / sweep runs and for ingest's default `now`. Default Date.now. */
   now?: () => number;
   /** Called with each failure of a scheduled run (which is also counted). Default: console.error. */
   onBackgroundError?: (err: unknown, task: 'label' | 'sweep') => void;
+  /** Told of every accepted event inside its write transaction (the spend ledger, the report counters). */
+  sinks?: readonly AcceptedEventSink[];
 }
 
 export class EventStore implements ExampleSource {
@@ -53,7 +55,7 @@ export class EventStore implements ExampleSource {
     this.#dbs = openEventDbs(root);
     const recent = new RecentDecisions(this.options.decisionCacheSize);
     this.#decisions = new DecisionLog(this.#dbs, this.#counters, recent);
-    this.#events = new EventLog(this.#dbs, this.options, this.#counters, recent);
+    this.#events = new EventLog(this.#dbs, this.options, this.#counters, recent, deps.sinks ?? []);
     this.#labeler = new Labeler(this.#dbs, this.options, this.#counters);
     this.#retention = new Retention(this.#dbs, this.options, this.#counters, recent);
     this.#examples = new ExampleStream(root, this.#dbs);
@@ -192,6 +194,6 @@ export type { LabelResult } from './labeler.js';
 export type { SweepResult } from './retention.js';
 export type { EventCountersSnapshot } from './counters.js';
 export { EVENT_DEFAULTS, validateEventOptions, type EventOptions, type ResolvedEventOptions, type AckOn } from './options.js';
-export type { DecisionRecord, EngagementEvent, EventKind, EventOutcome, OfferEngagement, ShownOffer, StoredEvent } from './types.js';
+export type { AcceptedEventSink, DecisionHead, DecisionRecord, EngagementEvent, EventKind, EventOutcome, OfferEngagement, ShownOffer, StoredEvent } from './types.js';
 export { EVENTS_LAYOUT } from './layout.js';
 export { ExampleStream } from './example-stream.js';

@@ -47,7 +47,11 @@ export interface AcceptedEventSink {
    * group (every event of it is answered `internal`, safe to resend): throw only for storage failures.
    */
   accepted(e: EngagementEvent, head: DecisionHead, shown: number): void;
-  /** The group committed (and was flushed, with ackOn 'flushed'); called before its acks are sent. */
+  /**
+   * The group committed (and was flushed, with ackOn 'flushed'); called before its acks are sent. Groups are
+   * pipelined (event-log.ts): the next group's accepted() calls may come before this group's committed(), so
+   * in-memory effects pushed here must be safe to show early (spend only ever errs towards "spent").
+   */
   committed(): void;
   /** The group's transaction failed: forget the in-memory effects of accepted() since the last call of
    * committed() or aborted(). */
