@@ -136,6 +136,15 @@ export interface RankedOffer {
   ev: number;
   /** 1-based slot on the page. */
   position: number;
+  /** How the offer is billed: the event that charges (impression for cpm, click for cpc, conversion for cpa). */
+  bid_type: 'cpm' | 'cpc' | 'cpa';
+  /** What the advertiser pays, in the retailer's currency and the bid's unit (per 1,000 impressions for cpm,
+   * per click, per conversion): set by the placement's auction (second price or first price), never above the
+   * bid and never below the placement's floor. */
+  price: number;
+  /** Probability with which the serving policy put this offer in this slot, given the slots before it
+   * (1 when the slot was filled without exploration). For off-policy evaluation. */
+  propensity: number;
   creative: Creative;
 }
 
@@ -145,6 +154,8 @@ export interface DecisionAnswer {
   id: RequestId;
   decision_id: string;
   offers: RankedOffer[];
+  /** The arm that chose the offers: `ai` (the model) or `rules` (the holdout's rules baseline). */
+  policy: 'ai' | 'rules';
   model_version: string;
   catalog_version: number;
   /** Server-side time from frame arrival to answer encode, microseconds. */
