@@ -231,7 +231,7 @@ export class TxrankServer {
   /** The front's view of the event log: decisions are logged with the policy that chose them. */
   private engagementSink(): EngagementSink {
     return {
-      logDecision: (d) => this.events.logDecision({ ...d, policy: 'ai' }),
+      logDecision: (d) => this.events.logDecision(d),
       ingest: (evs) => this.events.ingest(evs),
     };
   }

@@ -20,7 +20,8 @@ import { PROTOCOL_VERSION, type DecideRequest, type EventKind, type EventRequest
 import { parseInbound } from '../protocol/validate.js';
 import { nowMs } from '../observability/clock.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Placement } from '../catalog/types.js';
+import type { Placement, Tenant } from '../catalog/types.js';
+import type { Arm, RequestContext, ServedEntry } from '../delivery/types.js';
 import { apiKeyOf } from './http.js';
 
 export interface Connection {
@@ -29,8 +30,8 @@ export interface Connection {
   closed: boolean;
 }
 
-/** A decision as the log needs it; the event log adds the policy that chose it. */
-export type ServedDecision = Omit<DecisionRecord, 'policy'>;
+/** A decision as the log needs it, with the arm that chose it as its policy. */
+export type ServedDecision = DecisionRecord;
 
 /** One engagement event, validated, with the tenant of the connection that sent it. */
 export type ReceivedEvent = EngagementEvent;
@@ -45,14 +46,29 @@ export interface EngagementSink {
   ingest(events: ReceivedEvent[]): Promise<EventOutcome[]>;
 }
 
+/** A tenant of the serving catalog, as the edge checks it. */
+export interface ServingTenant {
+  tenant: Tenant;
+  placements: ReadonlyMap<string, Placement>;
+}
+
+/** The delivery state the edge consults once per request (src/delivery/delivery.ts). */
+export interface DeliveryFront {
+  /** The arm (holdout split), the eligibility context and the buyer's served history: microseconds. */
+  prepare(req: DecideRequest, tenant: Tenant, placement: Placement, now: number): { arm: Arm; ctx: RequestContext; history: readonly ServedEntry[] | null };
+  /** After the answer: frequency history and report counters. Fire-and-forget. */
+  served(rec: DecisionRecord): void;
+}
+
 export interface DecisionSocketDeps {
   options: Options;
   pool: InferencePool;
   metrics: Metrics;
   /** The tenant an API key authenticates, or null. */
   authenticate: (key: string) => string | null;
-  /** Placements of a tenant in the current catalog, or undefined for an unknown tenant. */
-  placements: (tenant: string) => ReadonlyMap<string, Placement> | undefined;
+  /** A tenant of the current catalog with its placements, or undefined for an unknown tenant. */
+  tenant: (tenant: string) => ServingTenant | undefined;
+  delivery: DeliveryFront;
   /** True once shutdown has begun: new requests are refused with shutting_down. */
   draining: () => boolean;
   /** Decision log and event ingest; absent, events are refused with `internal`. */
@@ -158,12 +174,12 @@ export class DecisionSocket {
       this.sendError(ws, req.id, 'forbidden', `this connection is authenticated as tenant ${conn.tenant}`, receivedAt);
       return;
     }
-    const placements = this.deps.placements(req.tenant);
-    if (!placements) {
+    const serving = this.deps.tenant(req.tenant);
+    if (!serving) {
       this.sendError(ws, req.id, 'unknown_tenant', `tenant ${req.tenant} is not in the serving catalog`, receivedAt);
       return;
     }
-    const placement = placements.get(req.placement);
+    const placement = serving.placements.get(req.placement);
     if (!placement) {
       this.sendError(ws, req.id, 'unknown_placement', `tenant ${req.tenant} has no placement ${req.placement}`, receivedAt);
       return;
@@ -174,12 +190,16 @@ export class DecisionSocket {
     }
     const features = new Float32Array(TXN_DIM);
     transactionFeatures(req.txn, features);
+    const { arm, ctx, history } = this.deps.delivery.prepare(req, serving.tenant, placement, Date.now());
     const accepted = this.deps.pool.submit({
       job: {
         requestId: req.id,
         tenant: req.tenant,
         placement: req.placement,
         k: Math.min(req.k, placement.slots),
+        arm,
+        ctx,
+        history,
         receivedAt,
         deadline: receivedAt + (req.deadline_ms ?? this.deps.options.defaultDeadlineMs),
       },
@@ -187,17 +207,21 @@ export class DecisionSocket {
       done: (result) => {
         this.onResult(ws, conn, req.id, result, receivedAt);
         if (result.ok) {
-          this.deps.engagement?.logDecision({
+          const rec: DecisionRecord = {
             decisionId: result.decisionId,
             tenant: req.tenant,
             placement: req.placement,
             buyer: req.buyer,
-            decidedAt: Date.now(),
+            // The decision time the worker used for flights, pacing and caps: attribution windows count from it.
+            decidedAt: ctx.now,
             txnFeatures: features,
             modelVersion: result.modelVersion,
             catalogVersion: result.catalogVersion,
+            policy: result.arm,
             shown: result.shown,
-          });
+          };
+          this.deps.engagement?.logDecision(rec);
+          this.deps.delivery.served(rec);
         }
       },
     });

@@ -12,6 +12,7 @@
 import type { WireError } from '../errors/codes.js';
 import type { RequestId } from '../protocol/messages.js';
 import type { CatalogIssue } from '../catalog/jsonl.js';
+import type { Arm, RequestContext, ServedEntry } from '../delivery/types.js';
 
 /** One validated decision request, as the worker needs it. The transaction arrives as features only. */
 export interface DecideJob {
@@ -22,6 +23,12 @@ export interface DecideJob {
   placement: string;
   /** Already capped by the placement's slots. */
   k: number;
+  /** The policy that serves this request (the holdout split, decided at the edge). */
+  arm: Arm;
+  /** What the eligibility rules need of the request (src/delivery/request-context.ts). */
+  ctx: RequestContext;
+  /** Offers recently served to the request's buyer key, for frequency caps; null without a buyer key. */
+  history: readonly ServedEntry[] | null;
   /** Offset of this job's TXN_DIM row in the batch's feature matrix. */
   row: number;
   /** Epoch ms (fractional) when the frame arrived, and after which the job must not start. */
@@ -48,6 +55,8 @@ export type JobResult =
       decisionId: string;
       modelVersion: string;
       catalogVersion: number;
+      arm: Arm;
+      /** Each with its billing (campaign, advertiser, bid type, price). */
       shown: ShownOffer[];
     }
   | { seq: number; ok: false; error: WireError };
@@ -90,4 +99,6 @@ export interface InferenceWorkerData {
   control: SharedArrayBuffer;
   /** Per-worker slots in the control block. */
   poolSize: number;
+  /** SharedArrayBuffer of the campaign state table (src/delivery/campaign-table.ts): spend, pacing, counts. */
+  campaigns: SharedArrayBuffer;
 }
