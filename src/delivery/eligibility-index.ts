@@ -104,8 +104,8 @@ export class EligibilityIndex {
   private readonly weekdaySets: Uint32Array[];
   private readonly countrySets: Map<string, Uint32Array>;
   private readonly countryUntargeted: Uint32Array;
-  /** Rows whose campaign includes department d in basketDepartmentsAny. */
-  private readonly anySets: Uint32Array[];
+  /** Rows whose campaign includes department d in basketDepartmentsAny; null when none does (skipped). */
+  private readonly anySets: (Uint32Array | null)[];
   /** Rows whose campaign has no basketDepartmentsAny list (shown whatever the basket holds). */
   private readonly noAnyList: Uint32Array;
   /** Rows whose campaign excludes department d; null when no campaign excludes d (skipped per request). */
@@ -250,7 +250,8 @@ export class EligibilityIndex {
     }
 
     // --- basket departments ------------------------------------------------------------------------------------
-    this.anySets = Array.from({ length: DEPARTMENT_COUNT }, empty);
+    const anyDept = Array.from({ length: DEPARTMENT_COUNT }, empty);
+    const anyUsed = new Array<boolean>(DEPARTMENT_COUNT).fill(false);
     this.noAnyList = empty();
     const none = Array.from({ length: DEPARTMENT_COUNT }, empty);
     const noneUsed = new Array<boolean>(DEPARTMENT_COUNT).fill(false);
@@ -258,7 +259,13 @@ export class EligibilityIndex {
       const t = targetingOf(i);
       const anyList = t?.basketDepartmentsAny;
       if (!listed(anyList)) setRow(this.noAnyList, i);
-      else for (const d of anyList) setRow(this.anySets[departmentIndex(d)], i);
+      else {
+        for (const d of anyList) {
+          const di = departmentIndex(d);
+          setRow(anyDept[di], i);
+          anyUsed[di] = true;
+        }
+      }
       const noneList = t?.basketDepartmentsNone;
       if (listed(noneList)) {
         for (const d of noneList) {
@@ -268,6 +275,8 @@ export class EligibilityIndex {
         }
       }
     }
+    // Departments nobody lists cost nothing per request (most catalogs target few departments).
+    this.anySets = anyDept.map((s, d) => (anyUsed[d] ? s : null));
     this.noneSets = none.map((s, d) => (noneUsed[d] ? s : null));
 
     // --- basket total: one set per interval between distinct breakpoints ---------------------------------------
@@ -370,7 +379,8 @@ export class EligibilityIndex {
       const d = 31 - Math.clz32(mask & -mask);
       mask &= mask - 1;
       if (d >= DEPARTMENT_COUNT) continue;
-      orInto(any, this.anySets[d]);
+      const as = this.anySets[d];
+      if (as !== null) orInto(any, as);
       const ns = this.noneSets[d];
       if (ns !== null) {
         if (!excluding) none.set(ns);
