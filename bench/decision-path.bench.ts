@@ -10,6 +10,7 @@
  *
  * Run: npm run build && node dist/bench/decision-path.bench.js [--iters 3000] [--out bench/results/decision-path.json]
  */
+import { CampaignTable } from '../src/delivery/campaign-table.js';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus } from 'node:os';
@@ -18,6 +19,7 @@ import { parseCatalogJsonl } from '../src/catalog/jsonl.js';
 import { generateDemoCatalog } from '../src/catalog/demo.js';
 import { TXN_DIM } from '../src/features/spec.js';
 import { transactionFeatures } from '../src/features/transaction.js';
+import { buildRequestContext } from '../src/delivery/request-context.js';
 import { readModelDir } from '../src/model/model-dir.js';
 import { encodeFrame } from '../src/client/client.js';
 import { parseInbound } from '../src/protocol/validate.js';
@@ -75,7 +77,8 @@ async function scenario(offers: number) {
   if (!parsed.ok) throw new Error('demo catalog invalid');
   const model = await readModelDir('models/shipped');
   const tenant = parsed.tenants[0].id;
-  const view = await CatalogView.build({ version: 1, loadedAt: Date.now(), source: 'bench', sha256: '', tenants: parsed.tenants, offers: parsed.offers }, model);
+  const currency = parsed.tenants[0].currency;
+  const view = await CatalogView.build({ version: 1, loadedAt: Date.now(), source: 'bench', sha256: '', tenants: parsed.tenants, offers: parsed.offers, campaigns: parsed.campaigns, rules: parsed.rules }, model, CampaignTable.create());
   const tv = view.tenants.get(tenant)!;
   const reqs = baskets(64).map((r) => ({ ...r, tenant, placement: parsed.tenants[0].placements[0].id }));
   const frames = reqs.map((r) => encodeFrame(r));
@@ -96,7 +99,7 @@ async function scenario(offers: number) {
     const res = await decideBatch(view, {
       type: 'decide',
       features,
-      jobs: [{ seq: 1, requestId: r.id, tenant, placement: r.placement, k: 3, row: 0, receivedAt: now, deadline: now + 1e9 }],
+      jobs: [{ seq: 1, requestId: r.id, tenant, placement: r.placement, k: 3, arm: 'ai', ctx: buildRequestContext(r.txn, r.placement, currency, now), history: null, row: 0, receivedAt: now, deadline: now + 1e9 }],
     });
     if (!res[0].ok) throw new Error(JSON.stringify(res[0]));
   });
@@ -117,7 +120,7 @@ async function scenario(offers: number) {
     for (let b = 0; b < batch; b++) {
       const r = reqs[i++ % reqs.length];
       transactionFeatures(r.txn, features, b * TXN_DIM);
-      jobs.push({ seq: b, requestId: r.id, tenant, placement: r.placement, k: 3, row: b, receivedAt: now, deadline: now + 1e9 });
+      jobs.push({ seq: b, requestId: r.id, tenant, placement: r.placement, k: 3, arm: 'ai' as const, ctx: buildRequestContext(r.txn, r.placement, currency, now), history: null, row: b, receivedAt: now, deadline: now + 1e9 });
     }
     await decideBatch(view, { type: 'decide', features, jobs });
   });

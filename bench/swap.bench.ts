@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { impliedCampaigns } from '../src/catalog/jsonl.js';
+import { resolveTenant } from '../src/catalog/schema.js';
 import { openStorage } from '../src/catalog/store.js';
 import { offerMatrix } from '../src/features/offer.js';
 import { TXN_DIM } from '../src/features/spec.js';
@@ -65,8 +67,10 @@ async function main(): Promise<void> {
     const dataDir = path.join(tmp, 'data');
     const storage = openStorage(dataDir);
     const catalogVersion = await storage.catalog.load({
-      tenants: [{ id: 't1', name: 'T', currency: 'USD', placements: [{ id: 'c', name: 'C', slots: 3 }] }],
+      tenants: [resolveTenant({ id: 't1', name: 'T', currency: 'USD', placements: [{ id: 'c', name: 'C', slots: 3 }] })],
       offers,
+      campaigns: impliedCampaigns(offers),
+      rules: [],
       source: 'bench',
       sha256: '0'.repeat(64),
     });

@@ -20,12 +20,13 @@ import { mintDevelopmentKeys } from './tenants/keys.js';
 import { readModelDir } from './model/model-dir.js';
 import { LearningLoop, type LearningEvent, type ServingModelRef } from './learning/loop.js';
 import { EventStore } from './events/store.js';
-import type { EngagementSink } from './front/decision-socket.js';
+import type { EngagementSink, ServingTenant } from './front/decision-socket.js';
 import { InferencePool } from './pool/inference-pool.js';
 import { ControlBlock, WORKER_STATE } from './pool/control-block.js';
 import { CONTROL_CHANNEL, type ControlMessage } from './pool/messages.js';
 import { workerPath } from './pool/worker-path.js';
 import { loadCatalogInThread } from './catalog/load-in-thread.js';
+import { Delivery } from './delivery/delivery.js';
 import { DecisionSocket, DECIDE_PATH } from './front/decision-socket.js';
 import { attachRoutes, type Readiness } from './front/routes.js';
 import { uwsIsNative } from './front/native-check.js';
@@ -49,7 +50,7 @@ export interface DevelopmentKeys {
 interface CatalogState {
   version: number;
   offers: number;
-  tenants: Map<string, ReadonlyMap<string, Placement>>;
+  tenants: Map<string, ServingTenant>;
 }
 
 /** The package version, found from source (src/) and compiled (dist/src/) layouts alike. */
@@ -94,6 +95,7 @@ export class TxrankServer {
     serving: ServingModelRef,
     registryDir: string | null,
     private readonly events: EventStore,
+    private readonly delivery: Delivery,
     private readonly log: Logger,
   ) {
     this.serving = serving;
@@ -121,6 +123,7 @@ export class TxrankServer {
         registryDir,
         control: this.control.buffer,
         poolSize: options.poolSize,
+        campaigns: delivery.table.buffer,
       },
       options,
       (err) => log.warn(`inference worker error: ${err.message}`),
@@ -130,7 +133,8 @@ export class TxrankServer {
       pool: this.pool,
       metrics: this.metrics,
       authenticate: (key) => this.authenticate(key),
-      placements: (tenant) => this.catalog.tenants.get(tenant),
+      tenant: (tenant) => this.catalog.tenants.get(tenant),
+      delivery,
       draining: () => this.draining,
       engagement: this.engagementSink(),
     });
@@ -164,9 +168,12 @@ export class TxrankServer {
       );
     }
     const storage = openStorage(options.dataDir);
+    // Delivery first: its spend ledger charges billable events inside the event log's transactions.
+    const delivery = new Delivery(storage.root);
     // The event log's DBs are created here, read-write, before any thread opens them read-only.
     const events = new EventStore(storage.root, { clickWindowMs: options.clickWindowMs }, {
       onBackgroundError: (err, task) => log.warn(`event log ${task}: ${err instanceof Error ? err.message : String(err)}`),
+      sinks: delivery.sinks,
     });
     let server: TxrankServer | null = null;
     let learning: LearningLoop | null = null;
@@ -207,8 +214,9 @@ export class TxrankServer {
       // instead of a pool whose workers fail and are respawned forever.
       const model = await readModelDir(serving.dir);
       serving.version = model.manifest.version;
-      server = new TxrankServer(options, storage, serving, learning?.registryDir ?? null, events, log);
+      server = new TxrankServer(options, storage, serving, learning?.registryDir ?? null, events, delivery, log);
       events.start();
+      delivery.start();
       server.learning = learning;
       server.developmentKeys = developmentKeys;
       for (const e of pendingEvents.splice(0)) server.onLearningEvent(e);
@@ -222,6 +230,7 @@ export class TxrankServer {
       else {
         await learning?.close();
         await events.close();
+        delivery.close();
         await storage.close();
       }
       throw err;
@@ -334,10 +343,13 @@ export class TxrankServer {
     const tenants = this.storage.catalog.readTenants(version);
     const info = this.storage.catalog.list().find((v) => v.version === version);
     if (!tenants || !info) return;
+    // Campaigns before the version is published: the ledger's budgets and pacing's plan match what the
+    // workers are about to serve.
+    this.delivery.setCampaigns(this.storage.catalog.readDelivery(version)?.campaigns ?? []);
     this.catalog = {
       version,
       offers: info.offers,
-      tenants: new Map(tenants.map((t) => [t.id, new Map(t.placements.map((p) => [p.id, p]))])),
+      tenants: new Map(tenants.map((t) => [t.id, { tenant: t, placements: new Map(t.placements.map((p) => [p.id, p])) }])),
     };
     this.control.publishCatalog(version);
     const msg: ControlMessage = { type: 'catalog-changed', version };
@@ -409,6 +421,8 @@ export class TxrankServer {
     this.channel.close();
     // Every acknowledged event is committed before the environment closes.
     await this.events.close();
+    // After the event log: its last group's charges commit with their events.
+    this.delivery.close();
     await this.learning?.close();
     await this.storage.close();
   }

@@ -48,7 +48,28 @@ describe('parseCatalogJsonl: valid input', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.tenants).toEqual([
-      { id: 'freshmart', name: 'FreshMart', currency: 'USD', placements: [{ id: 'checkout', name: 'Checkout', slots: 3 }] },
+      {
+        id: 'freshmart',
+        name: 'FreshMart',
+        currency: 'USD',
+        placements: [
+          {
+            id: 'checkout',
+            name: 'Checkout',
+            slots: 3,
+            floorCpm: 0,
+            minRelevance: 0,
+            pricing: 'gsp',
+            exploration: { epsilon: 0, pool: 10 },
+            categoryExclusivity: false,
+            holdout: 0,
+            blockedAdvertisers: [],
+            blockedCategories: [],
+          },
+        ],
+        blockedAdvertisers: [],
+        blockedCategories: [],
+      },
     ]);
     expect(r.offers).toHaveLength(1);
     const o = r.offers[0];
@@ -132,7 +153,7 @@ describe('parseCatalogJsonl: every problem, with its line and field', () => {
 
   it('reports unknown and missing kinds, non-object lines', () => {
     const errors = errorsOf([tenant(), '{"kind":"coupon","id":"x"}', '{"id":"x"}', '[1,2]', '42'].join('\n'));
-    has(errors, 2, 'kind', /unknown kind/);
+    has(errors, 2, 'kind', /unknown kind; must be one of "tenant", "offer", "campaign", "rule"/);
     has(errors, 3, 'kind', /missing/);
     has(errors, 4, '', /JSON object/);
     has(errors, 5, '', /JSON object/);

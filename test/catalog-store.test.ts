@@ -3,8 +3,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from 'lmdb';
-import { loadCatalogFile, loadCatalogText, openStorage, STORAGE_LAYOUT, validateStorageOptions, type CatalogVersionInfo, type Storage } from '../src/catalog/store.js';
+import { asBinary, type Binary, type Database } from 'lmdb';
+import { Packr } from 'msgpackr';
+import { parseCatalogJsonl } from '../src/catalog/jsonl.js';
+import {
+  BODY_PACKR_OPTIONS,
+  loadCatalogFile,
+  loadCatalogText,
+  openStorage,
+  STORAGE_LAYOUT,
+  validateStorageOptions,
+  type CatalogVersionInfo,
+  type Storage,
+} from '../src/catalog/store.js';
 import { TxrankError } from '../src/errors/codes.js';
 import type { CatalogSnapshot } from '../src/catalog/types.js';
 
@@ -21,7 +32,8 @@ function catalogText(tag: string, offers: number, tenants = 2): string {
         id: `o${i}`,
         tenant: `t${i % tenants}`,
         advertiser: `adv${i % 7}`,
-        campaign: `cmp${i % 13}`,
+        // One tenant and one advertiser per campaign id, as the loader requires of an implied campaign.
+        campaign: `t${i % tenants}-adv${i % 7}`,
         category: 'beverages/coffee/ground',
         title: `[${tag}] offer ${i}`,
         creative: { headline: `h${i}`, tag },
@@ -88,10 +100,10 @@ describe('catalog store', () => {
     expect(storage.catalog.readCurrent()?.offers).toHaveLength(6);
     expect(storage.catalog.read(1)?.offers).toHaveLength(10);
     const list = storage.catalog.list();
-    expect(list.map((v) => [v.version, v.offers, v.tenants, v.source])).toEqual([
-      [1, 10, 2, file],
-      [2, 4, 2, 'admin'],
-      [3, 6, 2, 'admin'],
+    expect(list.map((v) => [v.version, v.offers, v.tenants, v.campaigns, v.rules, v.source])).toEqual([
+      [1, 10, 2, 10, 0, file],
+      [2, 4, 2, 4, 0, 'admin'],
+      [3, 6, 2, 6, 0, 'admin'],
     ]);
   });
 
@@ -205,7 +217,7 @@ describe('catalog store', () => {
       await loadCatalogText(storage, catalogText('x', 3), 'admin');
       expect(ro.catalog.currentVersion()).toBe(1);
       expect(ro.catalog.readCurrent()?.offers).toHaveLength(3);
-      await expect(ro.catalog.load({ tenants: [], offers: [], source: 's', sha256: 'h' })).rejects.toThrow(/read-only/);
+      await expect(ro.catalog.load({ tenants: [], offers: [], campaigns: [], rules: [], source: 's', sha256: 'h' })).rejects.toThrow(/read-only/);
       await expect(ro.keys.mint('admin', null, 'x')).rejects.toThrow(/read-only/);
     } finally {
       await ro.close();
@@ -249,5 +261,107 @@ describe('storage options', () => {
   it('retainVersions must be an integer in 1..1000', () => {
     expect(() => validateStorageOptions({ retainVersions: 0 })).toThrow(/retainVersions/);
     expect(() => validateStorageOptions({ retainVersions: 1.5 })).toThrow(/retainVersions/);
+  });
+});
+
+/** A catalog with every delivery feature: placement settings, campaign records, an implied campaign, rules. */
+const DELIVERY_CATALOG = [
+  JSON.stringify({
+    kind: 'tenant', id: 'fm', name: 'FreshMart', currency: 'USD', blocked_categories: ['alcohol'],
+    placements: [
+      { id: 'checkout', name: 'Checkout', slots: 3, floor_cpm: 0.5, holdout: 0.1, exploration: { epsilon: 0.05 }, blocked_advertisers: ['x'] },
+      { id: 'confirm', name: 'Confirmation', slots: 5, category_exclusivity: true, pricing: 'first' },
+    ],
+  }),
+  JSON.stringify({
+    kind: 'campaign', id: 'acme-1', tenant: 'fm', advertiser: 'acme', name: 'Acme', status: 'active', start: '2025-01-01', end: '2030-01-01',
+    budget: { total: 1000, daily: 50 }, bid: { type: 'cpc', amount: 0.9 }, frequency_caps: [{ scope: 'campaign', max: 3, window: '1d' }],
+    targeting: { placements: ['checkout'], basket_departments_any: ['dairy_eggs'], hours: [8, 9] },
+  }),
+  JSON.stringify({
+    kind: 'campaign', id: 'idle', tenant: 'fm', advertiser: 'zeta', name: 'No offers yet', status: 'paused', start: '2025-01-01', end: '2030-01-01', budget: {},
+  }),
+  JSON.stringify({ kind: 'rule', id: 'dairy', tenant: 'fm', when_departments: ['dairy_eggs'], offer_categories: ['bakery', 'produce'] }),
+  ...['a', 'b'].map((id) =>
+    JSON.stringify({
+      kind: 'offer', id, tenant: 'fm', advertiser: 'acme', campaign: 'acme-1', category: 'bakery/bread', title: id, creative: {},
+      status: 'active', start: '2025-01-01', end: '2030-01-01',
+    }),
+  ),
+  JSON.stringify({
+    kind: 'offer', id: 'c', tenant: 'fm', advertiser: 'bolt', campaign: 'bolt-old', category: 'snacks', title: 'c', creative: {},
+    bid: { type: 'cpm', amount: 3 }, status: 'active', start: '2025-01-01', end: '2030-01-01',
+  }),
+].join('\n');
+
+describe('campaigns and rules in the store', () => {
+  it('round-trips tenants with their settings, campaigns and rules; readDelivery reads them without the offers', async () => {
+    const parsed = parseCatalogJsonl(DELIVERY_CATALOG);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    expect(parsed.campaigns.map((c) => c.id)).toEqual(['acme-1', 'bolt-old', 'idle']);
+    const r = await loadCatalogText(storage, DELIVERY_CATALOG, 'admin');
+    expect(r).toEqual({ ok: true, version: 1 });
+
+    const snap = storage.catalog.readCurrent();
+    expect(snap?.tenants).toEqual(parsed.tenants);
+    expect(snap?.campaigns).toEqual(parsed.campaigns);
+    expect(snap?.rules).toEqual(parsed.rules);
+    expect(snap?.offers.map((o) => [o.id, o.bid])).toEqual([
+      ['a', { type: 'cpc', amount: 0.9 }],
+      ['b', { type: 'cpc', amount: 0.9 }],
+      ['c', { type: 'cpm', amount: 3 }],
+    ]);
+
+    const delivery = storage.catalog.readDelivery(1);
+    expect(delivery).toEqual({ campaigns: parsed.campaigns, rules: parsed.rules });
+    expect(delivery?.campaigns[0]).toMatchObject({ budget: { total: 1000, daily: 50 }, pacing: 'even', frequencyCaps: [{ windowMs: 86_400_000 }] });
+    expect(storage.catalog.readTenants(1)?.[0].placements[0]).toMatchObject({ floorCpm: 0.5, holdout: 0.1, exploration: { epsilon: 0.05, pool: 10 } });
+    expect(storage.catalog.list()[0]).toMatchObject({ offers: 3, tenants: 1, campaigns: 3, rules: 1 });
+
+    // A read-only handle (what a worker or another thread opens) reads the same.
+    const ro = openStorage(join(dir, 'env'), { readOnly: true });
+    try {
+      expect(ro.catalog.readDelivery(1)).toEqual(delivery);
+    } finally {
+      await ro.close();
+    }
+    expect(storage.catalog.readDelivery(2)).toBeNull();
+    for (let i = 0; i < 3; i++) await loadCatalogText(storage, catalogText(`v${i}`, 2), 'admin');
+    expect(storage.catalog.readDelivery(1)).toBeNull(); // retired with its version
+    expect(storage.catalog.readDelivery(4)?.campaigns.map((c) => c.id)).toEqual(['t0-adv0', 't1-adv1']);
+  });
+
+  it('reads versions written before campaigns existed: no campaigns or rules in the index, implied ones in the body', async () => {
+    // Exactly what the previous store wrote: an index entry without campaign fields, a body of {tenants, offers},
+    // tenants whose placements have only id, name and slots.
+    const tenants = [{ id: 't', name: 'T', currency: 'USD', placements: [{ id: 'checkout', name: 'Checkout', slots: 3 }] }];
+    const offer = {
+      id: 'o1', tenant: 't', advertiser: 'a', campaign: 'c', category: 'snacks', title: 'x', creative: {},
+      bid: { type: 'cpc', amount: 1 }, status: 'active', start: 1_735_689_600_000, end: 1_893_456_000_000,
+    };
+    const index = storage.root.openDB<Record<string, unknown>, number>(STORAGE_LAYOUT.dbs.index, {});
+    const bodies = storage.root.openDB<Buffer | Binary, number>(STORAGE_LAYOUT.dbs.bodies, { encoding: 'binary' });
+    const state = storage.root.openDB<Buffer | Binary, string>(STORAGE_LAYOUT.dbs.state, { encoding: 'binary' });
+    const pointer = Buffer.alloc(4);
+    pointer.writeUInt32LE(1, 0);
+    await storage.root.transaction(() => {
+      index.putSync(1, { tenantRecords: tenants, version: 1, loadedAt: 1, source: 'old', sha256: 'h', offers: 1, tenants: 1 });
+      bodies.putSync(1, asBinary(new Packr(BODY_PACKR_OPTIONS).pack({ tenants, offers: [offer] })));
+      state.putSync(STORAGE_LAYOUT.currentKey, asBinary(pointer));
+    });
+
+    expect(storage.catalog.readDelivery(1)).toEqual({ campaigns: [], rules: [] });
+    expect(storage.catalog.list()).toEqual([{ version: 1, loadedAt: 1, source: 'old', sha256: 'h', offers: 1, tenants: 1, campaigns: 0, rules: 0 }]);
+    const placement = storage.catalog.readTenants(1)?.[0].placements[0];
+    expect(placement).toMatchObject({ floorCpm: 0, minRelevance: 0, pricing: 'gsp', holdout: 0, blockedCategories: [] });
+    const snap = storage.catalog.readCurrent();
+    expect(snap?.rules).toEqual([]);
+    expect(snap?.tenants[0].blockedAdvertisers).toEqual([]);
+    expect(snap?.campaigns).toEqual([
+      expect.objectContaining({ id: 'c', tenant: 't', advertiser: 'a', status: 'active', budget: {}, start: offer.start, end: offer.end }),
+    ]);
+    // The next load numbers after it and carries its own campaigns.
+    expect(await loadCatalogText(storage, DELIVERY_CATALOG, 'admin')).toEqual({ ok: true, version: 2 });
+    expect(storage.catalog.readDelivery(2)?.rules).toHaveLength(1);
   });
 });

@@ -3,12 +3,18 @@
  * the benchmarks scale to 10k and 100k offers. Realism matters because the demo drives the model and the
  * ranking: a catalog where every offer looks alike would make every score alike and hide ranking bugs.
  *
+ * It also exercises every delivery setting: placement floors, holdout, exploration and blocked categories,
+ * rules for the holdout arm, and campaign records. Almost every campaign's budget is far beyond what a
+ * benchmark can spend (2 minutes at 5,000 decisions/s); a handful per tenant have small daily budgets,
+ * frequency caps and targeting, so those features show in a demo without starving the benchmarks.
+ *
  * Deterministic for (seed, now's UTC day): `now` is floored to the day so that the same seed yields the same
  * bytes all day, while every live flight still spans the real current moment.
  */
 import { Prng } from '../learning/prng.js';
-import type { BidType, OfferStatus } from './types.js';
+import type { BidType, OfferStatus, PriceTierName } from './types.js';
 import type { Department } from '../features/taxonomy.js';
+import type { CHANNELS } from '../features/spec.js';
 
 export interface DemoOptions {
   seed?: number;
@@ -205,12 +211,35 @@ const BRAND_PREFIXES = [
   'Moonrise', 'Riverbend',
 ];
 
+/** A placement as the JSONL file spells it (snake_case, optional settings). */
+interface PlacementLine {
+  id: string;
+  name: string;
+  slots: number;
+  floor_cpm?: number;
+  min_relevance?: number;
+  pricing?: 'gsp' | 'first';
+  exploration?: { epsilon: number; pool?: number };
+  category_exclusivity?: boolean;
+  holdout?: number;
+  blocked_advertisers?: string[];
+  blocked_categories?: string[];
+}
+
+/** A rules-policy rule: basket departments -> related offer category prefixes. */
+interface DemoRule {
+  id: string;
+  when: readonly Department[];
+  categories: readonly string[];
+}
+
 interface RetailerTemplate {
   id: string;
   name: string;
   currency: string;
-  placements: readonly { id: string; name: string; slots: number }[];
+  placements: readonly PlacementLine[];
   departments: Readonly<Partial<Record<Department, number>>>;
+  rules: readonly DemoRule[];
   domain: string;
 }
 
@@ -223,15 +252,55 @@ const GENERAL: Readonly<Partial<Record<Department, number>>> = {
   personal_care: 8, beauty: 7, pets: 6, health: 5, snacks: 5, beverages: 4, baby: 3,
 };
 
-const CHECKOUT = { id: 'checkout', name: 'Checkout offers', slots: 3 };
-const CONFIRMATION = { id: 'order_confirmation', name: 'Order confirmation', slots: 5 };
+const rule = (id: string, when: Department[], categories: string[]): DemoRule => ({ id, when, categories });
+
+/** Complementary categories a grocer would cross-sell by hand: what the holdout arm serves. */
+const GROCERY_RULES: readonly DemoRule[] = [
+  rule('dairy-to-bakery-produce', ['dairy_eggs'], ['bakery', 'produce']),
+  rule('produce-to-dairy', ['produce'], ['dairy_eggs', 'produce/vegetables/salad']),
+  rule('pantry-restock', ['pantry'], ['pantry']),
+  rule('meat-sides', ['meat_seafood'], ['pantry/sauces', 'bakery/bread', 'produce/vegetables']),
+  rule('beverages-to-snacks', ['beverages'], ['snacks']),
+  rule('snacks-to-beverages', ['snacks'], ['beverages/water', 'beverages/juice', 'beverages/tea']),
+  rule('frozen-treats', ['frozen'], ['frozen/desserts', 'snacks/candy']),
+  rule('home-care', ['household', 'personal_care'], ['household', 'personal_care']),
+  rule('baby-care', ['baby'], ['baby']),
+  rule('pet-care', ['pets'], ['pets']),
+];
+const GENERAL_RULES: readonly DemoRule[] = [
+  rule('electronics-accessories', ['electronics'], ['electronics/accessories', 'electronics/batteries']),
+  rule('kitchen', ['home_kitchen'], ['home_kitchen']),
+  rule('apparel-to-outdoors', ['apparel'], ['apparel/basics', 'sports_outdoors']),
+  rule('outdoors-to-apparel', ['sports_outdoors'], ['sports_outdoors/hydration', 'apparel']),
+  rule('toys', ['toys_games', 'baby'], ['toys_games']),
+  rule('home-care', ['household', 'personal_care', 'beauty'], ['household', 'personal_care', 'beauty']),
+  rule('pet-care', ['pets'], ['pets']),
+  rule('snack-run', ['snacks', 'beverages'], ['snacks', 'beverages']),
+];
+
+/**
+ * The checkout: a small floor, 10% holdout (the rules arm), light exploration, and one category kept off the
+ * checkout for brand safety (alcohol at a grocer; energy drinks at a general store, where families shop).
+ */
+const CHECKOUT: PlacementLine = {
+  id: 'checkout',
+  name: 'Checkout offers',
+  slots: 3,
+  floor_cpm: 0.5,
+  holdout: 0.1,
+  exploration: { epsilon: 0.05, pool: 10 },
+};
+const GROCERY_CHECKOUT: PlacementLine = { ...CHECKOUT, blocked_categories: ['alcohol'] };
+const GENERAL_CHECKOUT: PlacementLine = { ...CHECKOUT, slots: 4, blocked_categories: ['beverages/energy'] };
+/** After the order: more slots, one offer per department so the list is varied. */
+const CONFIRMATION: PlacementLine = { id: 'order_confirmation', name: 'Order confirmation', slots: 5, category_exclusivity: true };
 
 const RETAILERS: readonly RetailerTemplate[] = [
-  { id: 'freshmart', name: 'FreshMart Grocery', currency: 'USD', placements: [CHECKOUT, CONFIRMATION], departments: GROCERY, domain: 'freshmart.example' },
-  { id: 'hometown', name: 'Hometown General Store', currency: 'USD', placements: [{ ...CHECKOUT, slots: 4 }], departments: GENERAL, domain: 'hometown.example' },
-  { id: 'northbay', name: 'Northbay Grocers', currency: 'CAD', placements: [CHECKOUT, CONFIRMATION], departments: GROCERY, domain: 'northbay.example' },
-  { id: 'marktplatz', name: 'Marktplatz', currency: 'EUR', placements: [CHECKOUT], departments: GENERAL, domain: 'marktplatz.example' },
-  { id: 'highstreet', name: 'High Street Market', currency: 'GBP', placements: [CHECKOUT, CONFIRMATION], departments: GROCERY, domain: 'highstreet.example' },
+  { id: 'freshmart', name: 'FreshMart Grocery', currency: 'USD', placements: [GROCERY_CHECKOUT, CONFIRMATION], departments: GROCERY, rules: GROCERY_RULES, domain: 'freshmart.example' },
+  { id: 'hometown', name: 'Hometown General Store', currency: 'USD', placements: [GENERAL_CHECKOUT], departments: GENERAL, rules: GENERAL_RULES, domain: 'hometown.example' },
+  { id: 'northbay', name: 'Northbay Grocers', currency: 'CAD', placements: [GROCERY_CHECKOUT, CONFIRMATION], departments: GROCERY, rules: GROCERY_RULES, domain: 'northbay.example' },
+  { id: 'marktplatz', name: 'Marktplatz', currency: 'EUR', placements: [{ ...GENERAL_CHECKOUT, slots: 3 }], departments: GENERAL, rules: GENERAL_RULES, domain: 'marktplatz.example' },
+  { id: 'highstreet', name: 'High Street Market', currency: 'GBP', placements: [GROCERY_CHECKOUT, CONFIRMATION], departments: GROCERY, rules: GROCERY_RULES, domain: 'highstreet.example' },
 ];
 
 function retailer(i: number): RetailerTemplate {
@@ -247,7 +316,7 @@ interface Advertiser {
   departments: Department[];
 }
 
-interface Campaign {
+interface DemoCampaign {
   id: string;
   advertiser: Advertiser;
   department: Department;
@@ -344,8 +413,8 @@ function makeAdvertisers(rng: Prng, count: number, tpl: RetailerTemplate): Adver
   return out;
 }
 
-function makeCampaigns(rng: Prng, tenant: string, advertisers: Advertiser[]): { campaigns: Campaign[]; weights: number[] } {
-  const campaigns: Campaign[] = [];
+function makeCampaigns(rng: Prng, tenant: string, advertisers: Advertiser[]): { campaigns: DemoCampaign[]; weights: number[] } {
+  const campaigns: DemoCampaign[] = [];
   const weights: number[] = [];
   advertisers.forEach((adv, rank) => {
     // Spend is concentrated: a few big brands run most offers (Zipf-like by advertiser rank).
@@ -371,14 +440,15 @@ interface OfferLine {
   category: string;
   title: string;
   creative: { headline: string; body: string; image_url: string; cta: string; landing_url: string };
-  bid: { type: BidType; amount: number };
+  /** Absent when the offer bids its campaign's default bid. */
+  bid?: { type: BidType; amount: number };
   price?: number;
   status: OfferStatus;
   start: string;
   end: string;
 }
 
-function makeOffer(rng: Prng, tpl: RetailerTemplate, index: number, campaign: Campaign, day: number): OfferLine {
+function makeOffer(rng: Prng, tpl: RetailerTemplate, index: number, campaign: DemoCampaign, day: number): OfferLine {
   const shelf = SHELVES[campaign.department] ?? {};
   const paths = Object.keys(shelf);
   const category = rng.pick(paths);
@@ -433,6 +503,92 @@ function makeOffer(rng: Prng, tpl: RetailerTemplate, index: number, campaign: Ca
   return offer;
 }
 
+interface CampaignLine {
+  kind: 'campaign';
+  id: string;
+  tenant: string;
+  advertiser: string;
+  name: string;
+  status: OfferStatus;
+  start: string;
+  end: string;
+  budget: { total?: number; daily?: number };
+  bid?: { type: BidType; amount: number };
+  pacing?: 'even' | 'asap';
+  frequency_caps?: { scope: 'offer' | 'campaign' | 'advertiser'; max: number; window?: string; window_ms?: number }[];
+  targeting?: {
+    placements?: string[];
+    channels?: (typeof CHANNELS)[number][];
+    countries?: string[];
+    basket_departments_any?: Department[];
+    basket_departments_none?: Department[];
+    basket_min?: number;
+    basket_max?: number;
+    price_tiers?: PriceTierName[];
+    hours?: number[];
+    weekdays?: number[];
+  };
+}
+
+/** One campaign in this many gets small budgets, caps or targeting; the rest are effectively unlimited. */
+const CONSTRAINED_EVERY = 40;
+
+function title(theme: string): string {
+  const words = theme.split('-');
+  return [words[0].charAt(0).toUpperCase() + words[0].slice(1), ...words.slice(1)].join(' ');
+}
+
+/**
+ * The campaign record of a demo campaign. `offers` are its offers (already generated): a quarter of campaigns
+ * carry a default bid (their first offer's), and about half of their offers of the same bid type then omit
+ * their own bid and inherit it, so both spellings appear in the file. Budgets: see the file comment.
+ */
+function campaignLine(rng: Prng, tenant: string, index: number, c: DemoCampaign, offers: OfferLine[], day: number): CampaignLine {
+  // Flights of the offers reach from about 180 days back to 90 days ahead; the campaign spans all of them,
+  // so the offers' own flights decide what is live, as they did before campaign records existed.
+  const line: CampaignLine = {
+    kind: 'campaign',
+    id: c.id,
+    tenant,
+    advertiser: c.advertiser.id,
+    name: `${c.advertiser.name}: ${title(c.theme)}`,
+    status: 'active',
+    start: new Date(day - 200 * DAY_MS).toISOString(),
+    end: new Date(day + 200 * DAY_MS).toISOString(),
+    budget: {},
+  };
+  const total = 1_000_000 * (1 + rng.int(5));
+  line.budget = { total, daily: total / 5 };
+  if (rng.bernoulli(0.2)) line.pacing = 'asap';
+  const first = offers[0]?.bid;
+  if (first !== undefined && rng.bernoulli(0.25)) {
+    line.bid = { ...first };
+    for (const o of offers) if (o.bid?.type === first.type && rng.bernoulli(0.5)) delete o.bid;
+  }
+  if (index % CONSTRAINED_EVERY === 7) {
+    switch (Math.floor(index / CONSTRAINED_EVERY) % 4) {
+      case 0:
+        line.budget = { total: 500, daily: 25 };
+        line.pacing = 'even';
+        line.frequency_caps = [{ scope: 'offer', max: 2, window: '1h' }];
+        break;
+      case 1:
+        line.targeting = { channels: ['app', 'web'], countries: ['US', 'CA'], hours: Array.from({ length: 17 }, (_, h) => h + 6) };
+        line.frequency_caps = [{ scope: 'campaign', max: 3, window: '1d' }];
+        break;
+      case 2:
+        line.budget = { total: 2_000, daily: 50 };
+        line.targeting = { basket_departments_any: [c.department], price_tiers: ['mid', 'premium'] };
+        line.frequency_caps = [{ scope: 'advertiser', max: 5, window: '7d' }];
+        break;
+      default:
+        line.targeting = { weekdays: [1, 2, 3, 4, 5], basket_departments_none: ['baby'], basket_min: 20, basket_max: 500 };
+        line.frequency_caps = [{ scope: 'offer', max: 1, window_ms: 30 * 60_000 }];
+    }
+  }
+  return line;
+}
+
 /** Splits `total` over `n` tenants with weights 1, 1/2, 1/3 ..., exactly summing to `total`. */
 function split(total: number, n: number): number[] {
   const w = Array.from({ length: n }, (_, i) => (i === 0 ? 1.5 : 1 / i));
@@ -443,7 +599,8 @@ function split(total: number, n: number): number[] {
   return counts;
 }
 
-/** The demo catalog as JSONL text (a header comment, tenant lines, then offer lines). */
+/** The demo catalog as JSONL text: a header comment, tenant lines, then per tenant its rules, campaigns and
+ * offers. */
 export function generateDemoCatalog(opts: DemoOptions = {}): string {
   const seed = opts.seed ?? DEMO_DEFAULTS.seed;
   const total = opts.offers ?? DEMO_DEFAULTS.offers;
@@ -462,6 +619,9 @@ export function generateDemoCatalog(opts: DemoOptions = {}): string {
     lines.push(JSON.stringify({ kind: 'tenant', id: tpl.id, name: tpl.name, currency: tpl.currency, placements: tpl.placements }));
   }
   tenants.forEach((tpl, t) => {
+    for (const r of tpl.rules) {
+      lines.push(JSON.stringify({ kind: 'rule', id: r.id, tenant: tpl.id, when_departments: r.when, offer_categories: r.categories }));
+    }
     // One forked stream per tenant: adding a tenant does not reshuffle the others' offers.
     const rng = root.fork();
     const n = counts[t];
@@ -472,6 +632,8 @@ export function generateDemoCatalog(opts: DemoOptions = {}): string {
     const cum = new Float64Array(weights.length);
     let acc = 0;
     weights.forEach((x, i) => (cum[i] = acc += x));
+    const offers: OfferLine[] = [];
+    const byCampaign: OfferLine[][] = campaigns.map(() => []);
     for (let i = 0; i < n; i++) {
       const r = rng.next() * acc;
       let lo = 0;
@@ -481,8 +643,14 @@ export function generateDemoCatalog(opts: DemoOptions = {}): string {
         if (cum[mid] > r) hi = mid;
         else lo = mid + 1;
       }
-      lines.push(JSON.stringify(makeOffer(rng, tpl, i, campaigns[lo], day)));
+      const offer = makeOffer(rng, tpl, i, campaigns[lo], day);
+      offers.push(offer);
+      byCampaign[lo].push(offer);
     }
+    // Campaign settings draw from a stream forked after the offers, so they leave the offers' stream as it was.
+    const crng = rng.fork();
+    campaigns.forEach((c, i) => lines.push(JSON.stringify(campaignLine(crng, tpl.id, i, c, byCampaign[i], day))));
+    for (const o of offers) lines.push(JSON.stringify(o));
   });
   return lines.join('\n') + '\n';
 }

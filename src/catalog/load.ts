@@ -49,7 +49,8 @@ async function loadParsed(
 ): Promise<LoadResult> {
   const parsed = parseCatalogJsonl(text, now);
   if (!parsed.ok) return parsed;
-  const version = await storage.catalog.load({ tenants: parsed.tenants, offers: parsed.offers, source, sha256 });
+  const { tenants, offers, campaigns, rules } = parsed;
+  const version = await storage.catalog.load({ tenants, offers, campaigns, rules, source, sha256 });
   return { ok: true, version };
 }
 

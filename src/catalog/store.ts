@@ -3,8 +3,10 @@
  *
  * One LMDB environment (a directory) holds named DBs:
  *   catalog_state   "current" -> the serving version, a 4-byte little-endian u32 (read with getBinaryFast)
- *   catalog_index   version -> IndexEntry (msgpack; what `list()` and `readTenants()` read without decoding the offers)
- *   catalog_bodies  version -> {tenants, offers} as one msgpack value (msgpackr records, see BODY_PACKR)
+ *   catalog_index   version -> IndexEntry (msgpack; what `list()`, `readTenants()` and `readDelivery()` read
+ *                   without decoding the offers)
+ *   catalog_bodies  version -> {tenants, offers, campaigns, rules} as one msgpack value (msgpackr records, see
+ *                   BODY_PACKR)
  *   keys            sha256 hex -> KeyRecord (src/tenants/keys.ts)
  *
  * Concurrency model. The main thread (or the CLI, in another process) opens the environment read-write and is
@@ -18,7 +20,9 @@ import { asBinary, open, type Binary, type Database, type RootDatabase, type Tra
 import { Packr } from 'msgpackr';
 import { TxrankError } from '../errors/codes.js';
 import { KeyStore, type KeyRecord } from '../tenants/keys.js';
-import type { CatalogSnapshot, Offer, Tenant } from './types.js';
+import { impliedCampaigns } from './jsonl.js';
+import { resolveTenant } from './schema.js';
+import type { Campaign, CatalogSnapshot, Offer, Rule, Tenant } from './types.js';
 
 /** Names inside the environment. Exported so tools and tests that read LMDB directly agree with this file. */
 export const STORAGE_LAYOUT = {
@@ -78,28 +82,71 @@ export interface CatalogVersionInfo {
   loadedAt: number;
   source: string;
   sha256: string;
-  /** Counts of offers and tenants in that version. */
+  /** Counts of offers, tenants, campaigns (implied ones included) and rules in that version. Versions stored
+   * before campaigns existed count 0 campaigns and 0 rules. */
   offers: number;
   tenants: number;
+  campaigns: number;
+  rules: number;
+}
+
+/** What the main thread needs of a version's delivery settings: budgets, pacing, caps, targeting, rules. */
+export interface CatalogDelivery {
+  /** Sorted by (tenant, id). */
+  campaigns: Campaign[];
+  /** Sorted by (tenant, id). */
+  rules: Rule[];
 }
 
 export interface CatalogLoadInput {
-  /** Validated by parseCatalogJsonl: offers sorted by (tenant, id). */
+  /** Validated by parseCatalogJsonl: offers, campaigns and rules sorted by (tenant, id), every offer's campaign
+   * among `campaigns` (see impliedCampaigns() for catalogs built without a file). */
   tenants: Tenant[];
   offers: Offer[];
+  campaigns: Campaign[];
+  rules: Rule[];
   source: string;
   sha256: string;
 }
 
-/** The index entry: the listing plus the tenants, so the main thread can learn tenants and placements of a
- * new version without decoding its offers (about 1 s for 100k offers, far too long for the event loop). */
-interface IndexEntry extends CatalogVersionInfo {
+/**
+ * The index entry: the listing plus the tenants, campaigns and rules, so the main thread can learn a new
+ * version's placements, budgets and pacing without decoding its offers (about 1 s for 100k offers, far too
+ * long for the event loop). Campaigns are small (a few thousand for 100k offers), so the copy here costs
+ * little. Entries written before campaigns existed lack the optional fields; they read as empty.
+ */
+interface IndexEntry extends Omit<CatalogVersionInfo, 'campaigns' | 'rules'> {
   tenantRecords: Tenant[];
+  campaigns?: number;
+  rules?: number;
+  campaignRecords?: Campaign[];
+  ruleRecords?: Rule[];
 }
 
+/** Bodies written before campaigns existed lack campaigns and rules. */
 interface CatalogBody {
   tenants: Tenant[];
   offers: Offer[];
+  campaigns?: Campaign[];
+  rules?: Rule[];
+}
+
+function infoOf(e: IndexEntry): CatalogVersionInfo {
+  return {
+    version: e.version,
+    loadedAt: e.loadedAt,
+    source: e.source,
+    sha256: e.sha256,
+    offers: e.offers,
+    tenants: e.tenants,
+    campaigns: e.campaigns ?? 0,
+    rules: e.rules ?? 0,
+  };
+}
+
+/** Tenants as stored; versions written before the delivery settings existed get their defaults. */
+function storedTenants(tenants: Tenant[]): Tenant[] {
+  return tenants.map(resolveTenant);
 }
 
 /**
@@ -199,14 +246,28 @@ export class CatalogStore {
 
   /** Retained versions, oldest first. */
   list(): CatalogVersionInfo[] {
-    return this.#withSnapshot((txn) =>
-      [...this.#index.getRange({ transaction: txn }).map(({ value: { tenantRecords: _tenants, ...info } }) => info)],
-    );
+    return this.#withSnapshot((txn) => [...this.#index.getRange({ transaction: txn }).map(({ value }) => infoOf(value))]);
   }
 
   /** The tenants (with placements) of a retained version, without decoding its offers; null when gone. */
   readTenants(version: number): Tenant[] | null {
-    return this.#withSnapshot((txn) => this.#index.get(version, { transaction: txn })?.tenantRecords ?? null);
+    return this.#withSnapshot((txn) => {
+      const entry = this.#index.get(version, { transaction: txn });
+      return entry === undefined ? null : storedTenants(entry.tenantRecords);
+    });
+  }
+
+  /**
+   * The campaigns and rules of a retained version, without decoding its offers; null when gone. A version
+   * stored before campaigns existed reads as no campaigns and no rules (its offers' campaigns are implied:
+   * unlimited, unpaced, uncapped, so there is nothing for the main thread to enforce).
+   */
+  readDelivery(version: number): CatalogDelivery | null {
+    return this.#withSnapshot((txn) => {
+      const entry = this.#index.get(version, { transaction: txn });
+      if (entry === undefined) return null;
+      return { campaigns: entry.campaignRecords ?? [], rules: entry.ruleRecords ?? [] };
+    });
   }
 
   /**
@@ -227,18 +288,22 @@ export class CatalogStore {
     const loadedAt = Date.now();
     // Encode before the transaction: for 100k offers this is most of a second of CPU, and the write lock
     // (held across processes) should only cover the copy into LMDB pages.
-    const body: CatalogBody = { tenants: input.tenants, offers: input.offers };
+    const body: CatalogBody = { tenants: input.tenants, offers: input.offers, campaigns: input.campaigns, rules: input.rules };
     const bytes = BODY_PACKR.pack(body);
     return this.#root.transaction(() => {
       const version = this.#lastVersion() + 1;
       const info: IndexEntry = {
         tenantRecords: input.tenants,
+        campaignRecords: input.campaigns,
+        ruleRecords: input.rules,
         version,
         loadedAt,
         source: input.source,
         sha256: input.sha256,
         offers: input.offers.length,
         tenants: input.tenants.length,
+        campaigns: input.campaigns.length,
+        rules: input.rules.length,
       };
       this.#bodies.putSync(version, asBinary(bytes));
       this.#index.putSync(version, info);
@@ -271,8 +336,12 @@ export class CatalogStore {
       loadedAt: info.loadedAt,
       source: info.source,
       sha256: info.sha256,
-      tenants: body.tenants,
+      tenants: storedTenants(body.tenants),
       offers: body.offers,
+      // A version stored before campaigns existed: its campaigns are implied by its offers, as a load of the
+      // same file would imply them today, so a worker always finds every offer's campaign.
+      campaigns: body.campaigns ?? impliedCampaigns(body.offers),
+      rules: body.rules ?? [],
     };
   }
 

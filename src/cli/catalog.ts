@@ -52,7 +52,7 @@ export async function runCatalogCli(argv: string[], io: CliIo): Promise<number> 
             return 1;
           }
           const info = storage.catalog.list().find((v) => v.version === result.version);
-          io.out(`loaded ${rest[0]} as catalog version ${result.version}` + (info ? ` (${info.offers} offers, ${info.tenants} tenants)` : ''));
+          io.out(`loaded ${rest[0]} as catalog version ${result.version}` + (info ? ` (${info.offers} offers, ${info.tenants} tenants, ${info.campaigns} campaigns, ${info.rules} rules)` : ''));
           return 0;
         } finally {
           await storage.close();
@@ -82,7 +82,8 @@ export async function runCatalogCli(argv: string[], io: CliIo): Promise<number> 
           for (const v of versions) {
             io.out(
               `${v.version === current ? '*' : ' '} v${v.version}  ${new Date(v.loadedAt).toISOString()}  ` +
-                `${v.offers} offers  ${v.tenants} tenants  sha256:${v.sha256.slice(0, 12)}  ${v.source}`,
+                `${v.offers} offers  ${v.tenants} tenants  ${v.campaigns} campaigns  ${v.rules} rules  ` +
+                `sha256:${v.sha256.slice(0, 12)}  ${v.source}`,
             );
           }
           return 0;

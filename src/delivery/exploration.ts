@@ -13,12 +13,14 @@
 export const MAX_CANDIDATES = 64;
 
 /**
- * How many advertiser-bests the selection keeps: enough for every slot plus a full exploration pool after
- * the other slots are taken (k + pool), and at least 2k so the GSP competitor of the last slot is always
- * among them; capped at MAX_CANDIDATES.
+ * How many advertiser-bests the selection keeps, M = max(k + pool, 2k), doubled with category exclusivity,
+ * capped at MAX_CANDIDATES: enough for every slot plus a full exploration pool after the other slots are
+ * taken, and at least 2k so the GSP competitor of the last slot is always among them. Exclusivity rules out
+ * the candidates of every department shown, so it keeps more (the selector refreshes the list if they all
+ * go). The selector passes pool = 0 when it does not explore (epsilon 0): only the best is ever taken.
  */
-export function candidateLimit(k: number, pool: number): number {
-  const m = Math.max(k + pool, 2 * k);
+export function candidateLimit(k: number, pool: number, categoryExclusivity = false): number {
+  const m = Math.max(k + pool, 2 * k) * (categoryExclusivity ? 2 : 1);
   return m < MAX_CANDIDATES ? m : MAX_CANDIDATES;
 }
 

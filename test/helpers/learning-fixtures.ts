@@ -9,6 +9,8 @@ import { createGroundTruth } from '../../bench/sim/engagement.js';
 import { simulateImpressions } from '../../bench/sim/impressions.js';
 import { generateSimOffers } from '../../bench/sim/offers.js';
 import { createTransactionSource } from '../../bench/sim/transactions.js';
+import { impliedCampaigns } from '../../src/catalog/jsonl.js';
+import { resolveTenant } from '../../src/catalog/schema.js';
 import { openStorage } from '../../src/catalog/store.js';
 import type { Offer } from '../../src/catalog/types.js';
 import { TXN_DIM } from '../../src/features/spec.js';
@@ -51,8 +53,10 @@ export async function simWorld(dataDir: string, opts: { transactions: number; pe
   let catalogVersion: number;
   try {
     catalogVersion = await storage.catalog.load({
-      tenants: [{ id: TENANT, name: 'Test', currency: 'USD', placements: [{ id: 'checkout', name: 'Checkout', slots: 3 }] }],
+      tenants: [resolveTenant({ id: TENANT, name: 'Test', currency: 'USD', placements: [{ id: 'checkout', name: 'Checkout', slots: 3 }] })],
       offers,
+      campaigns: impliedCampaigns(offers),
+      rules: [],
       source: 'sim',
       sha256: '0'.repeat(64),
     });

@@ -12,13 +12,16 @@ import { offerMatrix } from '../../src/features/offer.js';
 import type { LoadedModel } from '../../src/model/model-dir.js';
 import { Scorer, computeOfferSide } from '../../src/model/scorer.js';
 import { bidScale } from '../../src/ranking/bid-scale.js';
-import type { EligibilityColumns } from '../../src/ranking/top-k.js';
+import type { CampaignTable } from '../../src/delivery/campaign-table.js';
+import type { Campaign, Rule } from '../../src/catalog/types.js';
+import { TenantDelivery } from './tenant-delivery.js';
 
 export interface TenantView {
   tenant: Tenant;
   placements: Map<string, Placement>;
   offers: Offer[];
-  eligibility: EligibilityColumns;
+  /** Eligibility, bids, caps, budgets and pacing of this tenant's offers (tenant-delivery.ts). */
+  delivery: TenantDelivery;
   /** bidScale of each offer (src/ranking/bid-scale.ts), as baked into the scorer. */
   bidScale: Float32Array;
   scorer: Scorer;
@@ -35,11 +38,20 @@ export class CatalogView {
     readonly tenants: Map<string, TenantView>,
   ) {}
 
-  static async build(snapshot: CatalogSnapshot, model: LoadedModel): Promise<CatalogView> {
+  static async build(snapshot: CatalogSnapshot, model: LoadedModel, table: CampaignTable): Promise<CatalogView> {
     const byTenant = new Map<string, Offer[]>();
-    for (const t of snapshot.tenants) byTenant.set(t.id, []);
+    const campaignsOf = new Map<string, Campaign[]>();
+    const rulesOf = new Map<string, Rule[]>();
+    for (const t of snapshot.tenants) {
+      byTenant.set(t.id, []);
+      campaignsOf.set(t.id, []);
+      rulesOf.set(t.id, []);
+    }
     // The loader sorts offers by (tenant, id); grouping keeps that order inside each tenant.
     for (const o of snapshot.offers) byTenant.get(o.tenant)?.push(o);
+    // Versions stored before campaigns and rules existed have neither.
+    for (const c of snapshot.campaigns ?? []) campaignsOf.get(c.tenant)?.push(c);
+    for (const r of snapshot.rules ?? []) rulesOf.get(r.tenant)?.push(r);
     const tenants = new Map<string, TenantView>();
     try {
       for (const tenant of snapshot.tenants) {
@@ -47,24 +59,14 @@ export class CatalogView {
         const n = offers.length;
         const { emb, bias } = await computeOfferSide(model, offerMatrix(offers, tenant.currency), n);
         const scale = new Float32Array(n);
-        const eligibility: EligibilityColumns = {
-          active: new Uint8Array(n),
-          start: new Float64Array(n),
-          end: new Float64Array(n),
-        };
-        for (let i = 0; i < n; i++) {
-          const o = offers[i];
-          scale[i] = bidScale(o.bid);
-          eligibility.active[i] = o.status === 'active' ? 1 : 0;
-          eligibility.start[i] = o.start;
-          eligibility.end[i] = o.end;
-        }
+        for (let i = 0; i < n; i++) scale[i] = bidScale(offers[i].bid);
+        const delivery = new TenantDelivery(tenant, offers, campaignsOf.get(tenant.id) ?? [], rulesOf.get(tenant.id) ?? [], scale, table);
         const scorer = await Scorer.create(model, emb, bias, scale, n);
         tenants.set(tenant.id, {
           tenant,
           placements: new Map(tenant.placements.map((p) => [p.id, p])),
           offers,
-          eligibility,
+          delivery,
           bidScale: scale,
           scorer,
         });

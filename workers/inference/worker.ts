@@ -31,6 +31,7 @@ import {
   type WorkerTask,
   type WorkerTaskResult,
 } from '../../src/pool/messages.js';
+import { CampaignTable } from '../../src/delivery/campaign-table.js';
 import { CatalogView } from './catalog-view.js';
 import { decideBatch } from './decide.js';
 
@@ -43,6 +44,8 @@ const slot = control.claimSlot();
 control.setWorker(slot, WORKER_STATE.starting, 0, 0);
 
 const storage = openStorage(data.dataDir, { readOnly: true });
+// Spend, pacing and delivery counts, written by the main thread (src/delivery/campaign-table.ts).
+const campaignTable = CampaignTable.attach(data.campaigns);
 // A worker piscina starts later (replacing a dead one) still carries the start-time model in workerData;
 // the registry's announced model (only ever one that passed the manager's checks) is newer then.
 const announced = data.registryDir === null ? null : await readAnnounced(data.registryDir).catch(() => null);
@@ -114,7 +117,7 @@ async function build(): Promise<void> {
       modelGeneration = target.generation;
       return;
     }
-    const view = await CatalogView.build(nextSnapshot, nextModel);
+    const view = await CatalogView.build(nextSnapshot, nextModel, campaignTable);
     const old = current;
     current = view;
     snapshot = nextSnapshot;
