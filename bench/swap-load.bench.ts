@@ -22,7 +22,7 @@ import { parseArgs, promisify } from 'node:util';
 import { OFFER_DIM, TXN_DIM } from '../src/features/spec.js';
 import { initWeights } from '../src/learning/two-tower.js';
 import { modelVersionFor, writeModelDir } from '../src/model/onnx-export.js';
-import { decodeHistogram, summarize, type LatencySummary } from './load/histogram.js';
+import { decodeHistogram, newHistogram, summarize, type LatencySummary } from './load/histogram.js';
 import type { LoadConfig, LoadResult } from './load/loadgen.js';
 import type { FromLoadgen, ToLoadgen } from './load/loadgen-process.js';
 import { readProc } from './load/proc-stats.js';
@@ -42,7 +42,10 @@ const { values } = parseArgs({
     name: { type: 'string', default: 'swap' },
     // Control run: the same creep blocks without swapping, to tell swap effects from drift of the run itself.
     'creep-swaps': { type: 'string', default: 'true' },
+    // Fast iteration: skip the steady and swap-every-second phases and run only the creep blocks.
     'skip-steady': { type: 'boolean', default: false },
+    // Swaps per creep block (the P99 and RSS are reported per block).
+    block: { type: 'string', default: '100' },
   },
 });
 const OFFERS = Number(values.offers);
@@ -127,22 +130,27 @@ async function main(): Promise<void> {
   const summary = (r: LoadResult) => ({ latency: summarize(decodeHistogram(r.latency)), serverUs: summarize(decodeHistogram(r.serverUs)), errors: r.errors, throughput: r.throughput, loadgenCpu: r.cpuPercent });
 
   console.log(`swap bench: ${OFFERS} offers, steady ${RATE}/s for ${SECONDS} s`);
-  const steady = summary(await lg.run(base, trafficFile));
+  const skipped = { latency: summarize(newHistogram()), serverUs: summarize(newHistogram()), errors: {}, throughput: 0, loadgenCpu: 0 };
+  const steady = values['skip-steady'] ? skipped : summary(await lg.run(base, trafficFile));
   console.log(`steady:   P50 ${steady.latency.p50} P99 ${steady.latency.p99} P99.9 ${steady.latency.p999} ms, errors ${JSON.stringify(steady.errors)}`);
 
   const before = swapsDone;
-  const timer = setInterval(() => void swap(), Number(values['swap-every-ms']));
-  const swapping = summary(await lg.run(base, trafficFile));
-  clearInterval(timer);
+  let swapping = skipped;
+  if (!values['skip-steady']) {
+    const timer = setInterval(() => void swap(), Number(values['swap-every-ms']));
+    swapping = summary(await lg.run(base, trafficFile));
+    clearInterval(timer);
+  }
   const swapsDuring = swapsDone - before;
   console.log(`swapping: P50 ${swapping.latency.p50} P99 ${swapping.latency.p99} P99.9 ${swapping.latency.p999} ms, errors ${JSON.stringify(swapping.errors)}, ${swapsDuring} swaps`);
 
-  // Creep: blocks of 100 swaps under light load.
+  // Creep: blocks of --block swaps under light load.
   const blocks: { swaps: number; latency: LatencySummary; errors: Record<string, number>; rssMb: number }[] = [];
   const totalSwaps = Number(values.swaps);
   const interval = Number(values['creep-interval-ms']);
-  for (let done = 0; done < totalSwaps; done += 100) {
-    const n = Math.min(100, totalSwaps - done);
+  const blockSize = Number(values.block);
+  for (let done = 0; done < totalSwaps; done += blockSize) {
+    const n = Math.min(blockSize, totalSwaps - done);
     const blockStart = swapsDone;
     const load = lg.run({ ...base, rate: Number(values['creep-rate']), durationMs: n * interval + 1000, warmupMs: 500 }, trafficFile);
     for (let i = 0; i < n; i++) {
@@ -182,7 +190,7 @@ async function main(): Promise<void> {
     '',
     `P99 while swapping / steady P99 = **${report.p99Ratio.toFixed(2)}x** (target <= 1.2x).`,
     '',
-    `Creep: ${swapsDone} swaps in total; per block of 100 swaps at ${values['creep-rate']}/s:`,
+    `Creep: ${swapsDone} swaps in total; per block of ${blockSize} swaps at ${values['creep-rate']}/s:`,
     '',
     '| block | swaps | P99 ms | errors | server RSS MB after |',
     '|---|---|---|---|---|',

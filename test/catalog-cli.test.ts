@@ -30,16 +30,20 @@ describe('catalog CLI', () => {
     expect((await readFile(file, 'utf8')).split('\n').filter((l) => l.startsWith('{"kind":"offer"'))).toHaveLength(300);
 
     expect(await runCatalogCli(['load', file], io)).toBe(0);
-    expect(out.at(-1)).toMatch(/as catalog version 1 \(300 offers, 2 tenants\)/);
+    expect(out.at(-1)).toMatch(/as catalog version 1 \(300 offers, 2 tenants, \d+ campaigns, 18 rules\)/);
     expect(await runCatalogCli(['load', file], io)).toBe(0);
     expect(await runCatalogCli(['list'], io)).toBe(0);
     expect(out.slice(-2)[0]).toMatch(/^ {2}v1 /);
-    expect(out.slice(-2)[1]).toMatch(/^\* v2 .*300 offers {2}2 tenants/);
+    expect(out.slice(-2)[1]).toMatch(/^\* v2 .*300 offers {2}2 tenants {2}\d+ campaigns {2}18 rules/);
   });
 
   it('demo without --out writes JSONL to stdout', async () => {
     expect(await runCatalogCli(['demo', '--offers', '5', '--tenants', '1'], io)).toBe(0);
-    expect(out.join('\n').split('\n').filter((l) => l.startsWith('{'))).toHaveLength(6);
+    const records = out.join('\n').split('\n').filter((l) => l.startsWith('{'));
+    expect(records.filter((l) => l.startsWith('{"kind":"offer"'))).toHaveLength(5);
+    expect(records.filter((l) => l.startsWith('{"kind":"tenant"'))).toHaveLength(1);
+    expect(records.filter((l) => l.startsWith('{"kind":"rule"')).length).toBeGreaterThan(0);
+    expect(records.filter((l) => l.startsWith('{"kind":"campaign"')).length).toBeGreaterThan(0);
   });
 
   it('load of an invalid file prints every error as "line N: field: message", exits 1 and loads nothing', async () => {

@@ -82,4 +82,64 @@ describe('demo catalog', () => {
     expect(offers).toHaveLength(700);
     expect(new Set(offers.map((o) => o.tenant)).size).toBe(7);
   });
+
+  it('defines a campaign record for every campaign, with budgets no 2-minute benchmark can spend, but a few small ones', () => {
+    const text = generateDemoCatalog({ now: NOW });
+    const r = parse(text);
+    const recordIds = text.split('\n').filter((l) => l.startsWith('{"kind":"campaign"')).map((l) => (JSON.parse(l) as { id: string }).id);
+    // No implied campaign: every campaign in the snapshot comes from a record.
+    expect(new Set(recordIds)).toEqual(new Set(r.campaigns.map((c) => c.id)));
+    const byKey = new Map(r.campaigns.map((c) => [`${c.tenant}/${c.id}`, c]));
+    for (const o of r.offers) {
+      const c = byKey.get(`${o.tenant}/${o.campaign}`);
+      expect(c?.advertiser).toBe(o.advertiser);
+    }
+    // 120 s x 5,000 decisions/s x up to 5 slots at the largest CPM (25/1000) is 75,000 of spend, if one
+    // campaign won every slot. Only the few deliberately small campaigns have a daily budget; every other one
+    // has a total of millions and a flight centred on today, so even pacing plans half of it as spent already.
+    const small = r.campaigns.filter((c) => c.budget.daily !== undefined);
+    expect(small.length).toBeGreaterThanOrEqual(2);
+    expect(small.length).toBeLessThanOrEqual(12);
+    for (const c of small) expect(c.budget.daily).toBeLessThanOrEqual(100);
+    for (const c of r.campaigns.filter((x) => x.budget.daily === undefined)) {
+      expect(c.budget.total).toBeGreaterThanOrEqual(1_000_000);
+      expect(c.start).toBeLessThan(NOW - 150 * 86_400_000);
+      expect(c.end).toBeGreaterThan(NOW + 150 * 86_400_000);
+    }
+    for (const c of r.campaigns) expect(c.budget.total === undefined || c.budget.total >= (c.budget.daily ?? 0)).toBe(true);
+    expect(r.campaigns.filter((c) => c.frequencyCaps.length > 0).length).toBeGreaterThanOrEqual(4);
+    const targeted = r.campaigns.filter((c) => Object.keys(c.targeting).length > 0);
+    expect(targeted.length).toBeGreaterThanOrEqual(3);
+    expect(targeted.length).toBeLessThanOrEqual(16);
+    expect(r.campaigns.some((c) => c.pacing === 'asap')).toBe(true);
+    expect(r.campaigns.some((c) => c.pacing === 'even')).toBe(true);
+    // Some offers omit their bid and take their campaign's default.
+    const noBid = text.split('\n').filter((l) => l.startsWith('{"kind":"offer"') && !l.includes('"bid":'));
+    expect(noBid.length).toBeGreaterThan(0);
+    const offers = new Map(r.offers.map((o) => [o.id, o]));
+    for (const line of noBid.slice(0, 20)) {
+      const o = offers.get((JSON.parse(line) as { id: string }).id);
+      expect(o?.bid).toEqual(byKey.get(`${o?.tenant}/${o?.campaign}`)?.bid);
+    }
+  });
+
+  it('has rules and placement settings per tenant', () => {
+    const r = parse(generateDemoCatalog({ now: NOW }));
+    for (const t of r.tenants) {
+      const rules = r.rules.filter((x) => x.tenant === t.id);
+      expect(rules.length).toBeGreaterThanOrEqual(5);
+      const checkout = t.placements.find((p) => p.id === 'checkout');
+      expect(checkout).toMatchObject({ holdout: 0.1, exploration: { epsilon: 0.05, pool: 10 } });
+      expect(checkout?.floorCpm).toBeGreaterThan(0);
+      expect(checkout?.floorCpm).toBeLessThanOrEqual(1);
+      expect(checkout?.blockedCategories).toHaveLength(1);
+    }
+    expect(r.rules).toContainEqual({ id: 'dairy-to-bakery-produce', tenant: 'freshmart', whenDepartments: ['dairy_eggs'], offerCategories: ['bakery', 'produce'] });
+    // Every rule's categories lead somewhere: some offer of the tenant matches each rule.
+    for (const rule of r.rules) {
+      const match = r.offers.some((o) => o.tenant === rule.tenant && rule.offerCategories.some((c) => o.category === c || o.category.startsWith(`${c}/`)));
+      expect(match, `${rule.tenant}/${rule.id}`).toBe(true);
+    }
+  });
 });
+

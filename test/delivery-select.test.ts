@@ -463,8 +463,19 @@ describe('Selector: exploration', () => {
       { ev: 0.03, dept: 0, adv: 7 },
       { ev: 0.02, dept: 3, adv: 8 },
     ];
-    // k = 2, pool = 2: only 4 candidates are kept, all in department 0, so slot 2 needs the refill pass.
+    // k = 2, pool = 2: 8 of the 9 advertiser-bests are kept, 5 of them in department 0.
     checkPropensities(input(rows, placement({ categoryExclusivity: true, exploration: { epsilon: 0.5, pool: 2 } }), 2), 20_000, 2, 6);
+  });
+
+  it('... when exclusivity rules out the whole candidate list and it is refreshed', () => {
+    // 70 advertisers in department 0 above 5 in departments 1-3: the 12 kept candidates are all in
+    // department 0, so slots 2 and 3 draw from a refreshed list.
+    const rows: RowSpec[] = [];
+    for (let i = 0; i < 70; i++) rows.push({ ev: 0.5 - i * 0.001, dept: 0 });
+    [0.05, 0.04, 0.03, 0.02, 0.01].forEach((ev, i) => rows.push({ ev, dept: 1 + (i % 3) }));
+    const inp = input(rows, placement({ categoryExclusivity: true, exploration: { epsilon: 0.5, pool: 3 } }), 3);
+    expect(candidateLimit(3, 3, true)).toBe(12);
+    checkPropensities(inp, 20_000, 3, 12);
   });
 
   it('a pool of one candidate has propensity 1 and draws nothing', () => {
@@ -490,10 +501,11 @@ describe('Selector: exploration', () => {
     expect(slotPropensity(true, 0.2, 1)).toBe(1);
   });
 
-  it('keeps max(k + pool, 2k) candidates, at most 64', () => {
+  it('keeps max(k + pool, 2k) candidates (x2 with exclusivity), at most 64', () => {
     expect(candidateLimit(3, 10)).toBe(13);
     expect(candidateLimit(5, 2)).toBe(10);
     expect(candidateLimit(20, 50)).toBe(64);
+    expect(candidateLimit(3, 0, true)).toBe(12); // doubled with category exclusivity
   });
 });
 

@@ -4,9 +4,10 @@
  * ranking: a catalog where every offer looks alike would make every score alike and hide ranking bugs.
  *
  * It also exercises every delivery setting: placement floors, holdout, exploration and blocked categories,
- * rules for the holdout arm, and campaign records. Almost every campaign's budget is far beyond what a
- * benchmark can spend (2 minutes at 5,000 decisions/s); a handful per tenant have small daily budgets,
- * frequency caps and targeting, so those features show in a demo without starving the benchmarks.
+ * rules for the holdout arm, and campaign records. Almost every campaign has only a total budget of millions,
+ * far beyond what a benchmark can spend (2 minutes at 5,000 decisions/s) and, paced evenly over a flight
+ * centred on today, never throttled; one campaign in 40 has a small daily budget, frequency caps or
+ * targeting, so those features show in a demo without starving the benchmarks.
  *
  * Deterministic for (seed, now's UTC day): `now` is floored to the day so that the same seed yields the same
  * bytes all day, while every live flight still spans the real current moment.
@@ -533,7 +534,7 @@ interface CampaignLine {
 /** One campaign in this many gets small budgets, caps or targeting; the rest are effectively unlimited. */
 const CONSTRAINED_EVERY = 40;
 
-function title(theme: string): string {
+function themeTitle(theme: string): string {
   const words = theme.split('-');
   return [words[0].charAt(0).toUpperCase() + words[0].slice(1), ...words.slice(1)].join(' ');
 }
@@ -551,14 +552,16 @@ function campaignLine(rng: Prng, tenant: string, index: number, c: DemoCampaign,
     id: c.id,
     tenant,
     advertiser: c.advertiser.id,
-    name: `${c.advertiser.name}: ${title(c.theme)}`,
+    name: `${c.advertiser.name}: ${themeTitle(c.theme)}`,
     status: 'active',
     start: new Date(day - 200 * DAY_MS).toISOString(),
     end: new Date(day + 200 * DAY_MS).toISOString(),
     budget: {},
   };
-  const total = 1_000_000 * (1 + rng.int(5));
-  line.budget = { total, daily: total / 5 };
+  // No daily budget and a total far beyond any benchmark's spend: 'even' pacing then plans total x the
+  // share of the flight elapsed (half of it, as the flight is centred on today), which spend never reaches,
+  // so pacing never throttles these campaigns either.
+  line.budget = { total: 1_000_000 * (1 + rng.int(5)) };
   if (rng.bernoulli(0.2)) line.pacing = 'asap';
   const first = offers[0]?.bid;
   if (first !== undefined && rng.bernoulli(0.25)) {

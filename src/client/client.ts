@@ -5,9 +5,9 @@
  */
 import WebSocket from 'ws';
 import { Packr, Unpackr } from 'msgpackr';
-import type { DecideRequest, DecisionAnswer, ErrorAnswer, RequestId } from '../protocol/messages.js';
+import type { AckAnswer, DecideRequest, DecisionAnswer, ErrorAnswer, EventRequest, RequestId } from '../protocol/messages.js';
 
-export type Answer = DecisionAnswer | ErrorAnswer;
+export type Answer = DecisionAnswer | ErrorAnswer | AckAnswer;
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
@@ -49,6 +49,12 @@ export class DecisionClient {
   decide(req: Omit<DecideRequest, 'v' | 'type' | 'id'> & { id?: RequestId }): Promise<Answer> {
     const id = req.id ?? this.nextId++;
     return this.sendRaw({ v: 1, type: 'decide', ...req, id }, id);
+  }
+
+  /** Sends an engagement event and resolves with its `ack` (sent once it is durable) or an error. */
+  event(e: Omit<EventRequest, 'v' | 'type' | 'id'> & { id?: RequestId }): Promise<Answer> {
+    const id = e.id ?? this.nextId++;
+    return this.sendRaw({ v: 1, type: 'event', ...e, id }, id);
   }
 
   /** Sends any value as one binary frame and waits for the answer carrying `id`. */

@@ -28,10 +28,12 @@
  *    earlier slots; the probability of the whole answer is the product over its slots (exploration.ts).
  *    With categoryExclusivity, when every candidate of a full list is ruled out, the list is refreshed
  *    with the best M advertiser-bests still valid (a full pass over the rows; rare: it takes all M
- *    candidates crowded into the departments already shown), so a slot stays empty only when no valid offer exists at all.
- *    Without exclusivity M >= k + pool always leaves a full pool. So greedy answers are exactly "the best
- *    valid advertiser-best, slot by slot"; an exploring slot draws from the list it has (propensities are
- *    exact for what was done either way). Fewer than k offers when the valid candidates run out.
+ *    candidates crowded into the departments already shown), so a slot stays empty only when no valid
+ *    offer exists at all. Without exclusivity M >= k + pool always leaves a full pool. So greedy answers
+ *    are exactly "the best valid advertiser-best, slot by slot"; an exploring slot with exclusivity draws
+ *    from the list it has, which may hold fewer than `pool` valid candidates although more exist beyond it
+ *    (propensities are exact for what was done either way). Fewer than k offers when the valid candidates
+ *    run out.
  * 5. Pricing, per chosen offer c in slot j, in the unit of c's bid (auction.ts). first: its bid. gsp:
  *    competitor = the highest v among the candidates not chosen in slots 1..j, or 0 when there is none;
  *    price = min(bid, max(floor, competitor) / q) with q = v_c / bid_c. With greedy order slot j is priced by
@@ -159,7 +161,8 @@ export class Selector {
     if (input.n > input.eligible.length * 32) {
       throw new TxrankError('internal', `selector: eligibility bitset of ${input.eligible.length} words for ${input.n} rows`);
     }
-    const k = Math.min(Math.floor(input.k), MAX_CANDIDATES);
+    // LIMITS.maxK is 20; the clamp keeps 2k <= M so the last slot's GSP competitor is always kept.
+    const k = Math.min(Math.floor(input.k), MAX_CANDIDATES >> 1);
     if (!(k > 0) || input.n <= 0) return 0;
     const epsilon = placement.exploration.epsilon > 0 ? placement.exploration.epsilon : 0;
     const width = explorationWidth(epsilon, placement.exploration.pool);

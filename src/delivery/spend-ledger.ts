@@ -4,7 +4,8 @@
  *
  * Charging. The event log calls `accepted(e, head, shown)` inside its write transaction for every accepted
  * event (src/events/types.ts AcceptedEventSink). When the event's kind is the billable kind of the shown
- * offer's billing (impression for cpm, click for cpc, conversion for cpa), chargeOf(billing) is charged to
+ * offer's billing (impression for cpm, click for cpc, conversion for cpa) and the first of its kind on that
+ * shown offer (the event log's `first`), chargeOf(billing) is charged to
  * the campaign: the record is read and rewritten (get / putSync) inside that transaction, so the charge
  * commits or aborts with the event, a duplicate event (never passed to a sink) is never charged, and two
  * processes on the same data dir cannot lose each other's updates (LMDB has one write transaction at a time
@@ -197,10 +198,11 @@ export class SpendLedger implements AcceptedEventSink {
     return { refreshes: this.#refreshes, scans: this.#scans, pending: this.#touched.size };
   }
 
-  accepted(e: EngagementEvent, head: DecisionHead, shown: number): void {
+  accepted(e: EngagementEvent, head: DecisionHead, shown: number, first = true): void {
     if (this.#closed) throw new TxrankError('internal', 'the spend ledger is closed');
     const billing = head.billing[shown];
-    if (billing == null) return;
+    // One charge and one count per kind and shown offer: a repeated click (another event id) is not billed.
+    if (billing == null || !first) return;
     const kind = e.kind;
     if (kind === 'dismiss') return;
     const key: SpendKey = [head.tenant, billing.campaign];

@@ -47,6 +47,7 @@ export class DecisionLog {
       offerIds: rec.shown.map((s) => s.offerId),
       billing: rec.shown.map((s) => s.billing ?? null),
       events: 0,
+      seen: new Uint8Array(rec.shown.length),
     });
     if (p !== this.#batchPromise) {
       this.#batchPromise = p;

@@ -32,7 +32,8 @@
  * `internal` (safe to resend).
  */
 import { TxrankError, type ErrorCode } from '../errors/codes.js';
-import { decodeEvent, encodeEvent } from './event-codec.js';
+import { decodeEvent, decodeEventKindAndOffer, encodeEvent } from './event-codec.js';
+import { FLAG } from './engagement.js';
 import { decodeDecisionHead, type DecisionHead } from './decision-codec.js';
 import { eventKeysOf, type EventDbs, type EventKey } from './layout.js';
 import { isLabelled, readLabelCursor } from './meta.js';
@@ -41,10 +42,12 @@ import type { ResolvedEventOptions } from './options.js';
 import type { CachedDecision, RecentDecisions } from './recent-decisions.js';
 import { EVENT_KINDS, type AcceptedEventSink, type EngagementEvent, type EventKind, type EventOutcome, type StoredEvent } from './types.js';
 
-/** A decision read inside the transaction (a cache miss), with its events counted once. */
+/** A decision read inside the transaction (a cache miss), with its events counted and flagged once. */
 interface Loaded {
   head: DecisionHead;
   events: number;
+  /** FLAG bits per shown offer of the events stored so far (engagement.ts). */
+  seen: Uint8Array;
 }
 
 /** One event on its way into the transaction. */
@@ -310,11 +313,14 @@ export class EventLog {
           continue;
         }
         counter.events++;
-        if (this.#sinks.length > 0) {
-          const head = 'head' in counter ? counter.head : counter;
-          const shown = head.offerIds.indexOf(e.offerId);
-          for (const sink of this.#sinks) sink.accepted(e, head, shown);
-        }
+        const head = 'head' in counter ? counter.head : counter;
+        const shown = head.offerIds.indexOf(e.offerId);
+        // First of its kind for this shown offer: what billing and report counters count (a second click
+        // with another event id is stored, but bills and counts nothing).
+        const bit = FLAG[e.kind];
+        const first = (counter.seen[shown] & bit) === 0;
+        counter.seen[shown] |= bit;
+        for (const sink of this.#sinks) sink.accepted(e, head, shown, first);
         cursor ??= readLabelCursor(dbs);
         if (isLabelled(cursor, key[0], e.decisionId)) afterLabel++;
         outcomes[i] = { eventId: e.eventId, status: 'accepted' };
@@ -329,8 +335,16 @@ export class EventLog {
     if (b === undefined) return null;
     const head = decodeDecisionHead(b, b.length);
     let events = 0;
-    for (const _ of eventKeysOf(this.#dbs, head.decidedAt, decisionId, this.#opt.maxEventsPerDecision)) events++;
-    return { head, events };
+    const seen = new Uint8Array(head.offerIds.length);
+    for (const key of eventKeysOf(this.#dbs, head.decidedAt, decisionId, this.#opt.maxEventsPerDecision)) {
+      events++;
+      const v = this.#dbs.events.getBinaryFast(key);
+      if (v === undefined) continue;
+      const { kind, offerId } = decodeEventKindAndOffer(v, v.length);
+      const i = head.offerIds.indexOf(offerId);
+      if (i >= 0) seen[i] |= FLAG[kind];
+    }
+    return { head, events, seen };
   }
 
   /** Records what the decision says of the event: its key (when it is the tenant's) and any refusal. */

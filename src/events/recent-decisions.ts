@@ -18,6 +18,8 @@ import type { DecisionHead } from './types.js';
 export interface CachedDecision extends DecisionHead {
   /** Events accepted for the decision. */
   events: number;
+  /** FLAG bits (engagement.ts) per shown offer of the events accepted so far, exact like `events`. */
+  seen: Uint8Array;
 }
 
 export class RecentDecisions {

@@ -43,10 +43,13 @@ export interface DecisionHead {
 export interface AcceptedEventSink {
   /**
    * Inside the write transaction, once per accepted event. `shown` is the index of e.offerId in
-   * head.offerIds. putSync on any DB of the same environment joins the transaction. Throwing aborts the whole
+   * head.offerIds. `first` is true for the first accepted event of its kind on that shown offer: billing and
+   * report counters count only those (a second click under another event id bills nothing). A group that
+   * fails after marking an event as seen leaves it marked, so a retry is then not `first`: errs towards not
+   * billing, never towards billing twice. putSync on any DB of the same environment joins the transaction. Throwing aborts the whole
    * group (every event of it is answered `internal`, safe to resend): throw only for storage failures.
    */
-  accepted(e: EngagementEvent, head: DecisionHead, shown: number): void;
+  accepted(e: EngagementEvent, head: DecisionHead, shown: number, first: boolean): void;
   /**
    * The group committed (and was flushed, with ackOn 'flushed'); called before its acks are sent. Groups are
    * pipelined (event-log.ts): the next group's accepted() calls may come before this group's committed(), so
