@@ -5,8 +5,15 @@
  * server under traffic from another process.)
  *
  *   edge      parseInbound (msgpack decode + schema validation) + transaction features   (main thread)
- *   decide    decideBatch: ONNX scorer run + top-k + answer encode                        (worker)
+ *   decide    decideBatch: ONNX scorer run + delivery + answer encode                    (worker)
  *   onnx      Scorer.score alone (the physical floor of the model computation)
+ *   delivery  the delivery rules alone on one scored row, against the plain top-k they replaced:
+ *               topk      eligibility by status and flight + top-k by ev (the path before delivery)
+ *               rules     eligibility index (targeting, blocks, flights) + budgets + pacing draws +
+ *                         frequency caps of a 20-entry buyer history + selection (one per advertiser,
+ *                         floors, exploration, second-price prices)
+ *             on the demo catalog, whose campaigns carry targeting, caps, budgets and pacing and whose
+ *             checkout placement explores and holds out.
  *
  * Run: npm run build && node dist/bench/decision-path.bench.js [--iters 3000] [--out bench/results/decision-path.json]
  */
@@ -27,6 +34,8 @@ import { EXAMPLE_DECIDE } from '../src/protocol/examples.js';
 import type { DecideRequest } from '../src/protocol/messages.js';
 import { CatalogView } from '../workers/inference/catalog-view.js';
 import { decideBatch } from '../workers/inference/decide.js';
+import { topK } from '../src/ranking/top-k.js';
+import { Selector, selectedBuffer } from '../src/delivery/select.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -104,6 +113,42 @@ async function scenario(offers: number) {
     if (!res[0].ok) throw new Error(JSON.stringify(res[0]));
   });
 
+  // Delivery alone, on one scored row: the rules against the plain top-k they replaced.
+  const d = tv.delivery;
+  const placement = tv.placements.get(reqs[0].placement)!;
+  const scored = await Promise.all(reqs.slice(0, 16).map(async (r) => {
+    const f = new Float32Array(TXN_DIM);
+    transactionFeatures(r.txn, f);
+    return { r, ev: (await tv.scorer.score(f, 1, false)).ev, ctx: buildRequestContext(r.txn, r.placement, currency, Date.now()) };
+  }));
+  const history = tv.offers.slice(0, 20).map((o, j) => ({ offerId: o.id, campaign: o.campaign, advertiser: o.advertiser, ts: Date.now() - j * 60_000 }));
+  const n = tv.offers.length;
+  const active = new Uint8Array(n);
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  tv.offers.forEach((o, j) => {
+    active[j] = o.status === 'active' ? 1 : 0;
+    start[j] = o.start;
+    end[j] = o.end;
+  });
+  const outRows = new Int32Array(20);
+  const outEv = new Float64Array(20);
+  const topk = await measure(ITERS, () => {
+    const x = scored[i++ % scored.length];
+    topK(x.ev, 0, n, { active, start, end }, Date.now(), 3, outRows, outEv);
+  });
+  const selector = new Selector();
+  const picked = selectedBuffer(20);
+  d.refresh(Date.now());
+  const rules = await measure(ITERS, () => {
+    const x = scored[i++ % scored.length];
+    const mask = d.eligibleRows(x.ctx, history, Math.random);
+    selector.select(
+      { ev: x.ev, offset: 0, n, mult: d.mult, bidScale: tv.bidScale, bidAmount: d.bidAmount, eligible: mask, advertiserOf: d.index.advertiserOf, departmentOf: d.index.departmentOf, advertiserCount: d.index.advertisers.length, placement, k: 3, random: Math.random },
+      picked,
+    );
+  });
+
   const onnx = await measure(ITERS, async () => {
     const r = reqs[i++ % reqs.length];
     const features = new Float32Array(TXN_DIM);
@@ -130,6 +175,7 @@ async function scenario(offers: number) {
     edgeUs: edge,
     decideUs: decide,
     onnxUs: onnx,
+    delivery: { topkUs: topk, rulesUs: rules, addedP50Us: rules.p50 - topk.p50, campaigns: d.index.campaigns.length, advertisers: d.index.advertisers.length, placement: placement.id },
     serverSideMedianUs: edge.p50 + decide.p50,
     overMedianOnnx: (edge.p50 + decide.p50) / onnx.p50,
     batch8PerDecisionUs: { p50: batched.p50 / batch, mean: batched.mean / batch },
@@ -145,6 +191,10 @@ async function main() {
       `${String(r.offers).padStart(6)} offers  edge p50 ${r.edgeUs.p50.toFixed(1)} us | decide p50 ${r.decideUs.p50.toFixed(1)} p99 ${r.decideUs.p99.toFixed(1)} us | ` +
         `onnx alone p50 ${r.onnxUs.p50.toFixed(1)} p99 ${r.onnxUs.p99.toFixed(1)} us | server-side p50 ${r.serverSideMedianUs.toFixed(1)} us = ${r.overMedianOnnx.toFixed(2)}x onnx | ` +
         `batch of 8: ${r.batch8PerDecisionUs.p50.toFixed(1)} us/decision`,
+    );
+    console.log(
+      `${' '.repeat(6)}        delivery rules p50 ${r.delivery.rulesUs.p50.toFixed(1)} p99 ${r.delivery.rulesUs.p99.toFixed(1)} us vs plain top-k p50 ${r.delivery.topkUs.p50.toFixed(1)} us: ` +
+        `+${r.delivery.addedP50Us.toFixed(1)} us (${r.delivery.campaigns} campaigns, ${r.delivery.advertisers} advertisers, placement ${r.delivery.placement})`,
     );
   }
   const report = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, iters: ITERS, results };

@@ -86,9 +86,9 @@ describe('decision path', () => {
     await c.close();
   });
 
-  it('the same basket gets the same ranking from any worker', async () => {
+  it('the same basket gets the same ranking from any worker (on a placement that does not explore)', async () => {
     const c = await t.connect();
-    const req = decideRequest();
+    const req = decideRequest({ placement: 'order_confirmation' });
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => c.decide({ ...req, id: i })));
     const first = asDecision(answers[0]).offers.map((o) => o.offer_id);
     for (const a of answers) expect(asDecision(a).offers.map((o) => o.offer_id)).toEqual(first);

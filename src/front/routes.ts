@@ -9,6 +9,7 @@ import { TxrankError, toWireError } from '../errors/codes.js';
 import { EventBatch } from '../protocol/messages.js';
 import { receivedEvent, type EngagementSink } from './decision-socket.js';
 import { apiKeyOf, readBody, reply, send, sendError, sendJson } from './http.js';
+import { answerReport, type ReportSource } from '../reporting/http.js';
 
 const checkBatch = TypeCompiler.Compile(EventBatch);
 
@@ -36,6 +37,8 @@ export interface RouteDeps {
   engagement?: EngagementSink;
   /** The model registry's operator actions, when the learning loop runs. */
   models?: ModelAdmin;
+  /** The delivery report's counters (src/reporting); absent: GET /v1/report answers 503. */
+  report?: ReportSource;
 }
 
 /** Operator actions on the model registry (the model manager thread performs them). */
@@ -155,6 +158,15 @@ export function attachRoutes(app: TemplatedApp, deps: RouteDeps): void {
   });
   modelAction('/admin/models/unpin', (m) => m.unpin());
   modelAction('/admin/models/rollback', (m, b) => m.rollback(b.pin === true));
+
+  // The delivery report (docs/REPORTS.md): admin key for any tenant, tenant key for its own.
+  app.get('/v1/report', (res, req) => {
+    const r = reply(res);
+    // Read the request now: it is invalid after this handler returns.
+    void answerReport(deps, deps.report, apiKeyOf(req), req.getQuery() ?? '').then((a) =>
+      a.status === 200 ? send(r, 200, a.contentType, a.body) : sendError(r, a.status, a.code, a.message),
+    );
+  });
 
   app.any('/*', (res, req) => {
     sendError(reply(res), 404, 'bad_request', `no route ${req.getMethod().toUpperCase()} ${req.getUrl()}`);

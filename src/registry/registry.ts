@@ -38,6 +38,13 @@ export interface RegistryOptions {
   lockStaleMs?: number;
   /** A model directory found on disk but unknown to registry.json is adopted once unchanged this long (ms). */
   settleMs?: number;
+  /**
+   * Status changes kept per entry (>= 2): beyond it the oldest are dropped, except the first, and counted in
+   * the entry's historyDropped. Bounds registry.json: every writer and the manager's every poll read and
+   * parse the whole file, and a swap (pin, promotion) appends to two entries, so an unbounded history made
+   * each swap slower than the last (1,000 pins between two versions grew the file to ~400 KB).
+   */
+  entryHistoryLimit?: number;
   /** Clock for timestamps (ms since epoch); tests may fix it. */
   now?: () => number;
 }
@@ -46,6 +53,7 @@ export const REGISTRY_DEFAULTS = {
   lockTimeoutMs: 10_000,
   lockStaleMs: 30_000,
   settleMs: 1_000,
+  entryHistoryLimit: 32,
 } as const;
 
 export interface RetentionOptions {
@@ -114,6 +122,7 @@ export class ModelRegistry {
   readonly #lock: string;
   readonly #lockOpts: { timeoutMs: number; staleMs: number };
   readonly #settleMs: number;
+  readonly #entryHistoryLimit: number;
   readonly #now: () => number;
 
   /** Use openRegistry. */
@@ -126,6 +135,10 @@ export class ModelRegistry {
       staleMs: opts.lockStaleMs ?? REGISTRY_DEFAULTS.lockStaleMs,
     };
     this.#settleMs = opts.settleMs ?? REGISTRY_DEFAULTS.settleMs;
+    this.#entryHistoryLimit = opts.entryHistoryLimit ?? REGISTRY_DEFAULTS.entryHistoryLimit;
+    if (!Number.isSafeInteger(this.#entryHistoryLimit) || this.#entryHistoryLimit < 2) {
+      throw new TxrankError('bad_request', `entryHistoryLimit must be an integer >= 2, got ${this.#entryHistoryLimit}`);
+    }
     this.#now = opts.now ?? Date.now;
   }
 
@@ -383,6 +396,7 @@ export class ModelRegistry {
     return withFileLock(this.#lock, this.#lockOpts, async () => {
       const s = await this.state();
       const result = fn(s, this.#iso());
+      for (const e of s.entries) boundHistory(e, this.#entryHistoryLimit);
       validateRegistryState(JSON.parse(JSON.stringify(s)), this.#file); // never write a state we could not read back
       await this.#write(s);
       return result;
@@ -433,6 +447,14 @@ function newEntry(
     pruned: false,
     history: [{ at: now, from: null, to: status, reason }],
   };
+}
+
+/** Keeps the first status change and the newest limit - 1; counts what it drops. */
+function boundHistory(e: RegistryEntry, limit: number): void {
+  const excess = e.history.length - limit;
+  if (excess <= 0) return;
+  e.history.splice(1, excess);
+  e.historyDropped = (e.historyDropped ?? 0) + excess;
 }
 
 function need(s: RegistryState, version: string): RegistryEntry {

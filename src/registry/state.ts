@@ -48,7 +48,14 @@ export interface RegistryEntry {
   window: TrainingWindow | null;
   /** The directory was deleted by retention; the entry stays as history. */
   pruned: boolean;
+  /** Status changes, oldest first: the first one (how the registry learned of the version) and the most recent. */
   history: StatusChange[];
+  /**
+   * Status changes dropped from the middle of `history` to keep it bounded (ModelRegistry's
+   * entryHistoryLimit); absent when none were. A version pinned back and forth would otherwise add two
+   * records per swap, and registry.json is read and parsed several times per swap.
+   */
+  historyDropped?: number;
 }
 
 export interface RegistryState {
@@ -102,6 +109,9 @@ export function validateRegistryState(v: unknown, file = REGISTRY_FILE): Registr
     if (!isModelStatus(e.status)) bad(file, `${at}.status ${JSON.stringify(e.status)} is not a model status`);
     if (e.servedGeneration !== null && !Number.isSafeInteger(e.servedGeneration)) bad(file, `${at}.servedGeneration must be an integer or null`);
     if (!Array.isArray(e.history)) bad(file, `${at}.history must be an array`);
+    if (e.historyDropped !== undefined && !(Number.isSafeInteger(e.historyDropped) && (e.historyDropped as number) > 0)) {
+      bad(file, `${at}.historyDropped must be a positive integer when present`);
+    }
     return {
       version: e.version,
       parent: e.parent,
@@ -115,6 +125,7 @@ export function validateRegistryState(v: unknown, file = REGISTRY_FILE): Registr
       window: (e.window ?? null) as TrainingWindow | null,
       pruned: e.pruned === true,
       history: e.history as StatusChange[],
+      ...(e.historyDropped === undefined ? {} : { historyDropped: e.historyDropped as number }),
     };
   });
   const serving = entries.find((e) => e.version === v.serving);

@@ -1,0 +1,205 @@
+/**
+ * The report counters' storage: one named DB, `report_counters`, in the shared storage environment
+ * (src/catalog/store.ts leaves room for 16 named DBs; the catalog, keys, event log and delivery use the
+ * others). Written by ReportCounters (counters.ts) on the main thread, read by the report (report.ts) in the
+ * server or, read-only, in the `report` CLI while the server runs.
+ *
+ *   [utcDay, tenant, placement, arm, campaign, advertiser] -> counter values (below)
+ *
+ * utcDay is whole days since the Unix epoch (UTC) of the *decision*: an event counts on the day of the
+ * decision it belongs to, so a day's clicks and conversions are those of that day's impressions, whenever
+ * they arrive. The arm is the decision's policy ('ai' or 'rules'). campaign and advertiser come from the
+ * shown offer's billing; the row with campaign '' and advertiser '' is the arm's own row: it holds the
+ * decision count (a decision belongs to no campaign) and what offers without billing (records older than
+ * delivery) did. Day first: a date range is one key range, read in order.
+ *
+ * Values are binary: a format byte (1), a field count n, then n float64 little-endian in the order of
+ * COUNTER_FIELDS. Fields are only ever appended; a reader takes the fields a value has and reads the rest as
+ * 0, so an older value stays readable after a field is added. Counts are float64 because they are sums
+ * (exact up to 2^53); money is in the tenant's currency, major units.
+ */
+import type { Database, RootDatabase } from 'lmdb';
+import { TxrankError } from '../errors/codes.js';
+
+export const REPORT_LAYOUT = {
+  counters: 'report_counters',
+} as const;
+
+export type CounterKey = [day: number, tenant: string, placement: string, arm: string, campaign: string, advertiser: string];
+
+/** The counted figures of one row. Every field is a sum over the row's decisions, offers or events. */
+export interface CounterValues {
+  /** Decisions served (arm rows only: campaign '' and advertiser ''). */
+  decisions: number;
+  /** Offers shown in those decisions. */
+  served: number;
+  /** Shown offers with an accepted impression event (the first per offer; repeats are not counted). */
+  impressions: number;
+  /** Shown offers with an accepted click (the first per offer). */
+  clicks: number;
+  /** Shown offers with an accepted conversion (the first per offer). */
+  conversions: number;
+  /** Shown offers with an accepted dismiss (the first per offer). */
+  dismisses: number;
+  /** Sum of the value of those conversions, in the tenant's currency (see foreignConversions). */
+  conversionValue: number;
+  /** Gross charges: chargeOf(billing) of each first billable event (the spend ledger may bill less after a
+   * budget clamp). */
+  spend: number;
+  /** Sum of the squared charges, for the RPM confidence interval (lift.ts). */
+  spendSq: number;
+  /** Billable events charged (the count behind spend). */
+  billable: number;
+  /** Conversions whose value was in another currency than the tenant's: counted, value left out. */
+  foreignConversions: number;
+}
+
+export const COUNTER_FIELDS = [
+  'decisions',
+  'served',
+  'impressions',
+  'clicks',
+  'conversions',
+  'dismisses',
+  'conversionValue',
+  'spend',
+  'spendSq',
+  'billable',
+  'foreignConversions',
+] as const satisfies readonly (keyof CounterValues)[];
+
+export interface CounterRow extends CounterValues {
+  day: number;
+  tenant: string;
+  placement: string;
+  arm: string;
+  campaign: string;
+  advertiser: string;
+}
+
+const FORMAT = 1;
+const HEADER = 2;
+
+export function zeroValues(): CounterValues {
+  return {
+    decisions: 0,
+    served: 0,
+    impressions: 0,
+    clicks: 0,
+    conversions: 0,
+    dismisses: 0,
+    conversionValue: 0,
+    spend: 0,
+    spendSq: 0,
+    billable: 0,
+    foreignConversions: 0,
+  };
+}
+
+export function encodeValues(v: CounterValues): Buffer {
+  const n = COUNTER_FIELDS.length;
+  const b = Buffer.allocUnsafe(HEADER + 8 * n);
+  b[0] = FORMAT;
+  b[1] = n;
+  for (let i = 0; i < n; i++) b.writeDoubleLE(v[COUNTER_FIELDS[i]], HEADER + 8 * i);
+  return b;
+}
+
+/** Adds a stored value into `into` (fields it lacks count 0). `b` may be lmdb-js's reused buffer: read now. */
+export function addEncoded(into: CounterValues, b: Buffer): CounterValues {
+  if (b.length < HEADER || b[0] !== FORMAT) throw new TxrankError('internal', `report counter value has an unknown format (${b.length} bytes, format ${b[0]})`);
+  const n = Math.min(b[1], COUNTER_FIELDS.length, Math.floor((b.length - HEADER) / 8));
+  for (let i = 0; i < n; i++) into[COUNTER_FIELDS[i]] += b.readDoubleLE(HEADER + 8 * i);
+  return into;
+}
+
+export function decodeValues(b: Buffer): CounterValues {
+  return addEncoded(zeroValues(), b);
+}
+
+export const MS_PER_DAY = 86_400_000;
+
+/** Whole UTC days since the epoch of a time in ms. */
+export function utcDay(ms: number): number {
+  return Math.floor(ms / MS_PER_DAY);
+}
+
+/** 'YYYY-MM-DD' of a utcDay. */
+export function dayString(day: number): string {
+  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+}
+
+/** The utcDay of 'YYYY-MM-DD', or null when the text is not a real calendar date in that form. */
+export function parseDay(text: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return null;
+  const ms = Date.parse(`${text}T00:00:00Z`);
+  if (!Number.isFinite(ms) || dayString(utcDay(ms)) !== text) return null;
+  return utcDay(ms);
+}
+
+export type CountersDb = Database<Buffer, CounterKey>;
+
+/**
+ * The counters DB of a root. Read-write: created when absent. Read-only: null when the writer has not
+ * created it yet (a server that never ran with reports), which a reader treats as "no data".
+ */
+export function openCountersDb(root: RootDatabase): CountersDb | null {
+  // On a read-only environment lmdb-js answers a missing DB with undefined rather than an error.
+  const db = root.openDB<Buffer, CounterKey>(REPORT_LAYOUT.counters, { encoding: 'binary' }) as CountersDb | undefined;
+  return db ?? null;
+}
+
+/** Which rows to read: days in [fromDay, toDay] (inclusive, either open), optionally one tenant or placement. */
+export interface RowRange {
+  fromDay?: number;
+  toDay?: number;
+  tenant?: string;
+  placement?: string;
+}
+
+/** Reads counter rows of a DB: the report's only input. */
+export class CounterReader {
+  readonly #root: RootDatabase;
+  readonly #db: CountersDb | null;
+
+  constructor(root: RootDatabase, db: CountersDb | null) {
+    this.#root = root;
+    this.#db = db;
+  }
+
+  /** A reader on a root (read-only or read-write); see openCountersDb. */
+  static of(root: RootDatabase): CounterReader {
+    return new CounterReader(root, openCountersDb(root));
+  }
+
+  /**
+   * The rows in range, in key order, at most `limit`, starting after `after` (exclusive) when given: a caller
+   * that must not hold the event loop reads in chunks and resumes from the last key it got.
+   */
+  rows(range: RowRange, limit = Infinity, after?: CounterKey): { rows: CounterRow[]; last: CounterKey | undefined } {
+    const out: CounterRow[] = [];
+    if (this.#db === null) return { rows: out, last: undefined };
+    // Another process (the server) writes: read its latest commit, not this thread's cached snapshot.
+    this.#root.resetReadTxn();
+    const start: (number | string)[] = after ?? (range.fromDay === undefined ? [] : [range.fromDay]);
+    const end = range.toDay === undefined ? undefined : [range.toDay + 1];
+    let last: CounterKey | undefined;
+    let scanned = 0;
+    for (const { key, value } of this.#db.getRange({ start: start as CounterKey, ...(end ? { end: end as unknown as CounterKey } : {}) })) {
+      if (after !== undefined && scanned === 0 && sameKey(key, after)) continue;
+      if (scanned >= limit) break;
+      scanned++;
+      last = key;
+      if (range.tenant !== undefined && key[1] !== range.tenant) continue;
+      if (range.placement !== undefined && key[2] !== range.placement) continue;
+      const [day, tenant, placement, arm, campaign, advertiser] = key;
+      out.push({ day, tenant, placement, arm, campaign, advertiser, ...decodeValues(value) });
+    }
+    return { rows: out, last: scanned >= limit ? last : undefined };
+  }
+}
+
+function sameKey(a: CounterKey, b: CounterKey): boolean {
+  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
