@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   unauthorized: 'Missing or wrong API key (HTTP 401 at the WebSocket upgrade or an admin endpoint).',
   overloaded: 'The server is at its in-flight bound; the request was not queued. Retry with backoff.',
   deadline_exceeded: 'The request could not be started before its deadline; it was not computed.',
+  cancelled: 'The request\'s connection closed before a worker started it, so it was not computed (seen only in metrics: no one is left to answer).',
   not_ready: 'No model or catalog is loaded yet.',
   shutting_down: 'The server is draining for shutdown and takes no new requests.',
   unknown_decision: 'The event names a decision this server does not hold for your tenant (never made, another tenant\'s, or past retention).',

@@ -204,6 +204,7 @@ export class DecisionSocket {
         deadline: receivedAt + (req.deadline_ms ?? this.deps.options.defaultDeadlineMs),
       },
       features,
+      abandoned: () => conn.closed,
       done: (result) => {
         this.onResult(ws, conn, req.id, result, receivedAt);
         if (result.ok) {

@@ -30,6 +30,9 @@ export interface PendingDecision {
   features: Float32Array;
   /** Called exactly once with the outcome. */
   done: (result: JobResult) => void;
+  /** True when no one waits for the answer any more (its connection closed): dropped before it uses a
+   * worker, so a client that floods and disconnects does not leave its backlog for others to wait behind. */
+  abandoned?: () => boolean;
 }
 
 export class InferencePool {
@@ -121,6 +124,10 @@ export class InferencePool {
       while (batch.length < this.opts.maxBatch) {
         const p = this.take();
         if (!p) break;
+        if (p.abandoned?.()) {
+          this.finish(p, { seq: 0, ok: false, error: { code: 'cancelled', message: 'the connection closed before the request started' } });
+          continue;
+        }
         if (now > p.job.deadline) {
           // Expired while waiting here: answer without spending a worker on it.
           this.finish(p, { seq: 0, ok: false, error: { code: 'deadline_exceeded', message: `waited ${Math.round(now - p.job.receivedAt)} ms in the queue, past its deadline` } });

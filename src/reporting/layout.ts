@@ -96,13 +96,26 @@ export function zeroValues(): CounterValues {
   };
 }
 
-export function encodeValues(v: CounterValues): Buffer {
+/** Bytes of an encoded value with every current field. */
+export const VALUE_BYTES = HEADER + 8 * COUNTER_FIELDS.length;
+
+/** Writes `v` into `b` (VALUE_BYTES long) and returns it: a writer may reuse one buffer, as putSync copies. */
+export function encodeValuesInto(v: CounterValues, b: Buffer): Buffer {
   const n = COUNTER_FIELDS.length;
-  const b = Buffer.allocUnsafe(HEADER + 8 * n);
   b[0] = FORMAT;
   b[1] = n;
   for (let i = 0; i < n; i++) b.writeDoubleLE(v[COUNTER_FIELDS[i]], HEADER + 8 * i);
   return b;
+}
+
+export function encodeValues(v: CounterValues): Buffer {
+  return encodeValuesInto(v, Buffer.allocUnsafe(VALUE_BYTES));
+}
+
+/** Sets every field of `v` to 0 and returns it. */
+export function resetValues(v: CounterValues): CounterValues {
+  for (const f of COUNTER_FIELDS) v[f] = 0;
+  return v;
 }
 
 /** Adds a stored value into `into` (fields it lacks count 0). `b` may be lmdb-js's reused buffer: read now. */
@@ -192,8 +205,27 @@ export class CounterReader {
       last = key;
       if (range.tenant !== undefined && key[1] !== range.tenant) continue;
       if (range.placement !== undefined && key[2] !== range.placement) continue;
-      const [day, tenant, placement, arm, campaign, advertiser] = key;
-      out.push({ day, tenant, placement, arm, campaign, advertiser, ...decodeValues(value) });
+      // Built whole, then filled: one object of one shape (a spread of the decoded values costs 5x more).
+      const row: CounterRow = {
+        day: key[0],
+        tenant: key[1],
+        placement: key[2],
+        arm: key[3],
+        campaign: key[4],
+        advertiser: key[5],
+        decisions: 0,
+        served: 0,
+        impressions: 0,
+        clicks: 0,
+        conversions: 0,
+        dismisses: 0,
+        conversionValue: 0,
+        spend: 0,
+        spendSq: 0,
+        billable: 0,
+        foreignConversions: 0,
+      };
+      out.push(addEncoded(row, value) as CounterRow);
     }
     return { rows: out, last: scanned >= limit ? last : undefined };
   }
