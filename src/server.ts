@@ -27,6 +27,8 @@ import { CONTROL_CHANNEL, type ControlMessage } from './pool/messages.js';
 import { workerPath } from './pool/worker-path.js';
 import { loadCatalogInThread } from './catalog/load-in-thread.js';
 import { Delivery } from './delivery/delivery.js';
+import { CounterReader } from './reporting/layout.js';
+import { ReportCounters } from './reporting/counters.js';
 import { DecisionSocket, DECIDE_PATH } from './front/decision-socket.js';
 import { attachRoutes, type Readiness } from './front/routes.js';
 import { uwsIsNative } from './front/native-check.js';
@@ -96,6 +98,7 @@ export class TxrankServer {
     registryDir: string | null,
     private readonly events: EventStore,
     private readonly delivery: Delivery,
+    private readonly report: ReportCounters,
     private readonly log: Logger,
   ) {
     this.serving = serving;
@@ -150,6 +153,7 @@ export class TxrankServer {
       listCatalogs: () => this.storage.catalog.list(),
       tenantOf: (key) => this.authenticate(key),
       engagement: this.engagementSink(),
+      report: { reader: CounterReader.of(storage.root), currencyOf: (t) => this.currencyOf(t) },
       models: registryDir === null ? undefined : {
         list: () => this.requireLearning().manager.list(),
         pin: (version) => this.requireLearning().manager.pin(version),
@@ -170,10 +174,17 @@ export class TxrankServer {
     const storage = openStorage(options.dataDir);
     // Delivery first: its spend ledger charges billable events inside the event log's transactions.
     const delivery = new Delivery(storage.root);
+    // Report counters: events counted in the event transaction, decisions flushed every second. The
+    // currency lookup reads whichever catalog the server serves at the time (set once it exists).
+    let currencyOf: (tenant: string) => string | undefined = () => undefined;
+    const report = new ReportCounters(storage.root, {}, {
+      currencyOf: (t) => currencyOf(t),
+      onFlushError: (err) => log.warn(`report counters: ${err instanceof Error ? err.message : String(err)}`),
+    });
     // The event log's DBs are created here, read-write, before any thread opens them read-only.
     const events = new EventStore(storage.root, { clickWindowMs: options.clickWindowMs }, {
       onBackgroundError: (err, task) => log.warn(`event log ${task}: ${err instanceof Error ? err.message : String(err)}`),
-      sinks: delivery.sinks,
+      sinks: [...delivery.sinks, report],
     });
     let server: TxrankServer | null = null;
     let learning: LearningLoop | null = null;
@@ -214,7 +225,9 @@ export class TxrankServer {
       // instead of a pool whose workers fail and are respawned forever.
       const model = await readModelDir(serving.dir);
       serving.version = model.manifest.version;
-      server = new TxrankServer(options, storage, serving, learning?.registryDir ?? null, events, delivery, log);
+      server = new TxrankServer(options, storage, serving, learning?.registryDir ?? null, events, delivery, report, log);
+      const started = server;
+      currencyOf = (t) => started.currencyOf(t);
       events.start();
       delivery.start();
       server.learning = learning;
@@ -231,6 +244,7 @@ export class TxrankServer {
         await learning?.close();
         await events.close();
         delivery.close();
+        await report.close();
         await storage.close();
       }
       throw err;
@@ -240,9 +254,17 @@ export class TxrankServer {
   /** The front's view of the event log: decisions are logged with the policy that chose them. */
   private engagementSink(): EngagementSink {
     return {
-      logDecision: (d) => this.events.logDecision(d),
+      logDecision: (d) => {
+        this.events.logDecision(d);
+        this.report.recordDecision(d);
+      },
       ingest: (evs) => this.events.ingest(evs),
     };
+  }
+
+  /** The currency of a tenant of the serving catalog. */
+  currencyOf(tenant: string): string | undefined {
+    return this.catalog.tenants.get(tenant)?.tenant.currency;
   }
 
   private requireLearning(): LearningLoop {
@@ -421,8 +443,9 @@ export class TxrankServer {
     this.channel.close();
     // Every acknowledged event is committed before the environment closes.
     await this.events.close();
-    // After the event log: its last group's charges commit with their events.
+    // After the event log: its last group's charges and counts commit with their events.
     this.delivery.close();
+    await this.report.close();
     await this.learning?.close();
     await this.storage.close();
   }

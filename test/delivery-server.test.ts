@@ -259,6 +259,24 @@ describe('delivery on a real server', () => {
       expect(d.offers.some((o) => o.campaign_id === 'budget-cpm')).toBe(false);
     }
     await Promise.all(conns.map((cn) => cn.close()));
+
+    // The report, over HTTP with the tenant's key: both arms served, and the campaign's impressions (counted
+    // in the event transactions) equal the impressions sent. Decision counts flush every second.
+    await new Promise((r) => setTimeout(r, 1200));
+    const res = await fetch(`${t.http}/v1/report?tenant=${T}&format=json`, { headers: { authorization: `Bearer ${t.keys[T]}` } });
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { tenants: { tenant: string; holdout: { ai: number; rules: number }; campaigns: { arm: string; campaign: string; impressions: number; clicks: number }[] }[] };
+    const mine = report.tenants.find((x) => x.tenant === T)!;
+    expect(mine.holdout.ai).toBeGreaterThan(0);
+    expect(mine.holdout.rules).toBeGreaterThan(0);
+    const budgetRows = mine.campaigns.filter((r) => r.campaign === 'budget-cpm');
+    expect(budgetRows.reduce((n, r) => n + r.impressions, 0)).toBe(billedImpressions);
+    const clickedRows = mine.campaigns.filter((r) => r.campaign === clickCharge!.campaign);
+    // One click counted, though two were accepted.
+    expect(clickedRows.reduce((n, r) => n + r.clicks, 0)).toBe(1);
+    const other = await fetch(`${t.http}/v1/report?tenant=someone-else`, { headers: { authorization: `Bearer ${t.keys[T]}` } });
+    expect(other.status).toBe(403);
+
     await c.close();
     await t.server.close();
 

@@ -143,6 +143,49 @@ describe('buildReport', () => {
   });
 });
 
+describe('CounterReader', () => {
+  it('one tenant\'s rows, seeking day by day, equal a filter of all rows, whole or in chunks', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'txrank-report-seek-'));
+    const s = openStorage(other);
+    try {
+      const db = openCountersDb(s.root);
+      if (db === null) throw new Error('no counters DB');
+      // Sparse days; tenants sorting before, between and after each other; some days without 'm'.
+      const keys: CounterKey[] = [];
+      for (const day of [D, D + 1, D + 4, D + 5, D + 9])
+        for (const tenant of ['a', 'm', 'mm', 'z'])
+          if (!(tenant === 'm' && (day === D + 1 || day === D + 9)))
+            for (const campaign of ['', 'c1', 'c2']) keys.push([day, tenant, 'checkout', 'ai', campaign, campaign ? 'adv' : '']);
+      await s.root.transaction(() => {
+        keys.forEach((k, i) => db.putSync(k, encodeValues(v({ served: i + 1 }))));
+      });
+      const r = CounterReader.of(s.root);
+      const all = r.rows({}).rows;
+      expect(all).toHaveLength(keys.length);
+      for (const range of [{}, { fromDay: D + 1 }, { toDay: D + 4 }, { fromDay: D + 2, toDay: D + 8 }, { fromDay: D + 10 }]) {
+        for (const tenant of ['a', 'm', 'mm', 'z', 'b', 'zz']) {
+          const expected = all.filter((row) => row.tenant === tenant && row.day >= (range.fromDay ?? -Infinity) && row.day <= (range.toDay ?? Infinity));
+          expect(r.rows({ ...range, tenant }).rows).toEqual(expected);
+          for (const chunk of [1, 2, 5]) {
+            const got: typeof expected = [];
+            let after: CounterKey | undefined;
+            for (let guard = 0; guard < 1000; guard++) {
+              const c = r.rows({ ...range, tenant }, chunk, after);
+              got.push(...c.rows);
+              if (c.last === undefined) break;
+              after = c.last;
+            }
+            expect(got).toEqual(expected);
+          }
+        }
+      }
+    } finally {
+      await s.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('rendering', () => {
   it('table pads columns to their widest cell', () => {
     const cols = [

@@ -11,7 +11,8 @@
  * they arrive. The arm is the decision's policy ('ai' or 'rules'). campaign and advertiser come from the
  * shown offer's billing; the row with campaign '' and advertiser '' is the arm's own row: it holds the
  * decision count (a decision belongs to no campaign) and what offers without billing (records older than
- * delivery) did. Day first: a date range is one key range, read in order.
+ * delivery) did. Day first: a date range is one key range, read in order, and one tenant's rows are one
+ * block per day, which the reader seeks from block to block.
  *
  * Values are binary: a format byte (1), a field count n, then n float64 little-endian in the order of
  * COUNTER_FIELDS. Fields are only ever appended; a reader takes the fields a value has and reads the rest as
@@ -194,16 +195,12 @@ export class CounterReader {
     if (this.#db === null) return { rows: out, last: undefined };
     // Another process (the server) writes: read its latest commit, not this thread's cached snapshot.
     this.#root.resetReadTxn();
-    const start: (number | string)[] = after ?? (range.fromDay === undefined ? [] : [range.fromDay]);
-    const end = range.toDay === undefined ? undefined : [range.toDay + 1];
     let last: CounterKey | undefined;
     let scanned = 0;
-    for (const { key, value } of this.#db.getRange({ start: start as CounterKey, ...(end ? { end: end as unknown as CounterKey } : {}) })) {
-      if (after !== undefined && scanned === 0 && sameKey(key, after)) continue;
-      if (scanned >= limit) break;
+    for (const { key, value } of this.#entries(range, after)) {
+      if (scanned >= limit) return { rows: out, last };
       scanned++;
       last = key;
-      if (range.tenant !== undefined && key[1] !== range.tenant) continue;
       if (range.placement !== undefined && key[2] !== range.placement) continue;
       // Built whole, then filled: one object of one shape (a spread of the decoded values costs 5x more).
       const row: CounterRow = {
@@ -227,7 +224,52 @@ export class CounterReader {
       };
       out.push(addEncoded(row, value) as CounterRow);
     }
-    return { rows: out, last: scanned >= limit ? last : undefined };
+    return { rows: out, last: undefined };
+  }
+
+  /**
+   * The entries in the days of the range (after `after`), of the range's tenant when it names one. Rows are
+   * day-first, so one tenant's rows are one block per day: with a tenant this reads each day's block and
+   * seeks to the next day's, instead of scanning every tenant's rows. The seek goes by day only (never by
+   * comparing strings, whose JS order may differ from LMDB's byte order), so days strictly increase.
+   */
+  *#entries(range: RowRange, after: CounterKey | undefined): Generator<{ key: CounterKey; value: Buffer }> {
+    const db = this.#db as CountersDb;
+    const end = range.toDay === undefined ? undefined : ([range.toDay + 1] as unknown as CounterKey);
+    const tenant = range.tenant;
+    const bounded = (start: (number | string)[]) => db.getRange({ start: start as CounterKey, ...(end === undefined ? {} : { end }) });
+    if (tenant === undefined) {
+      for (const e of bounded(after ?? (range.fromDay === undefined ? [] : [range.fromDay]))) {
+        if (after !== undefined && sameKey(e.key, after)) continue;
+        yield e;
+      }
+      return;
+    }
+    let start: (number | string)[];
+    if (after !== undefined) start = after;
+    else if (range.fromDay !== undefined) start = [range.fromDay, tenant];
+    else {
+      let first: number | undefined;
+      for (const key of db.getKeys({ limit: 1 })) first = key[0];
+      if (first === undefined) return;
+      start = [first, tenant];
+    }
+    for (;;) {
+      const day = start[0] as number;
+      let next: number | undefined;
+      for (const e of bounded(start)) {
+        if (after !== undefined && sameKey(e.key, after)) continue;
+        if (e.key[0] === day && e.key[1] === tenant) {
+          yield e;
+          continue;
+        }
+        // Past this day's block: the next day that has rows (this one's other tenants come after ours).
+        next = e.key[0] > day ? e.key[0] : day + 1;
+        break;
+      }
+      if (next === undefined) return;
+      start = [next, tenant];
+    }
   }
 }
 

@@ -78,6 +78,30 @@ export class CatalogView {
     return new CatalogView(snapshot.version, model.manifest.version, tenants);
   }
 
+  /**
+   * The same catalog version under another model: only the offer side and the scorers are rebuilt. Offers,
+   * placements, bid scales and each tenant's delivery state (eligibility index, caps, campaign slots) depend
+   * on the catalog alone, so they are shared with `prev`; building them was most of a model swap's cost (and
+   * is synchronous, so it held up the worker's queued tasks). Sharing is safe: both views live on this
+   * worker's thread, and TenantDelivery's scratch is used synchronously per request, as two tasks of one
+   * view already share it.
+   */
+  static async withModel(prev: CatalogView, model: LoadedModel): Promise<CatalogView> {
+    const tenants = new Map<string, TenantView>();
+    try {
+      for (const [id, t] of prev.tenants) {
+        const n = t.offers.length;
+        const { emb, bias } = await computeOfferSide(model, offerMatrix(t.offers, t.tenant.currency), n);
+        const scorer = await Scorer.create(model, emb, bias, t.bidScale, n);
+        tenants.set(id, { ...t, scorer });
+      }
+    } catch (err) {
+      await Promise.all([...tenants.values()].map((t) => t.scorer.release()));
+      throw err;
+    }
+    return new CatalogView(prev.catalogVersion, model.manifest.version, tenants);
+  }
+
   get offerCount(): number {
     let n = 0;
     for (const t of this.tenants.values()) n += t.offers.length;

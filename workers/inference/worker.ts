@@ -117,7 +117,8 @@ async function build(): Promise<void> {
       modelGeneration = target.generation;
       return;
     }
-    const view = await CatalogView.build(nextSnapshot, nextModel, campaignTable);
+    // A model-only swap keeps the catalog side of the current view (CatalogView.withModel).
+    const view = current && !catalogChanges ? await CatalogView.withModel(current, nextModel) : await CatalogView.build(nextSnapshot, nextModel, campaignTable);
     const old = current;
     current = view;
     snapshot = nextSnapshot;
