@@ -116,6 +116,7 @@ export class TxrankServer {
       modelGeneration: () => this.serving.generation,
       workersServing: () => this.workersServing(),
       events: () => this.events.counters(),
+      delivery: () => this.delivery.stats(),
     });
     this.pool = new InferencePool(
       workerPath('inference'),

@@ -6,7 +6,7 @@
  * the server's own report (GET /v1/report, docs/REPORTS.md) is fetched and written: CTR, conversion rate,
  * RPM and ROAS per arm, and the AI's lift with 95% confidence intervals.
  *
- *   npm run demo:holdout [-- --seconds 90 --rate 300 --holdout 0.3 --offers 2000 --out bench/results/demo-holdout]
+ *   npm run demo:holdout [-- --seconds 90 --rate 300 --holdout 0.3 --pricing catalog|gsp|first --offers 2000 --out bench/results/demo-holdout]
  *
  * --holdout overrides the checkout placement's share (the demo catalog ships 0.1) so that a short run gathers
  * enough rules-arm traffic for a tight interval.
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '90' },
     rate: { type: 'string', default: '300' },
     holdout: { type: 'string', default: '0.3' },
+    pricing: { type: 'string', default: 'catalog' },
     offers: { type: 'string', default: '2000' },
     seed: { type: 'string', default: '5' },
     out: { type: 'string', default: 'bench/results/demo-holdout' },
@@ -45,14 +46,18 @@ const SEED = Number(values.seed);
 /** The simulated buyer converts after a click with this probability, buying the offer's product. */
 const CONVERSION_RATE = 0.1;
 
-/** The demo catalog with the checkout placement's holdout share replaced. */
-function withHoldout(text: string, share: number): string {
+/** The demo catalog with the checkout placement's holdout share (and, if asked, its pricing) replaced. */
+function withHoldout(text: string, share: number, pricing: string): string {
   return text
     .split('\n')
     .map((line) => {
       if (!line.startsWith('{"kind":"tenant"')) return line;
-      const t = JSON.parse(line) as { placements: { id: string; holdout?: number }[] };
-      for (const p of t.placements) if (p.id === 'checkout') p.holdout = share;
+      const t = JSON.parse(line) as { placements: { id: string; holdout?: number; pricing?: string }[] };
+      for (const p of t.placements) {
+        if (p.id !== 'checkout') continue;
+        p.holdout = share;
+        if (pricing !== 'catalog') p.pricing = pricing;
+      }
       return JSON.stringify(t);
     })
     .join('\n');
@@ -62,7 +67,7 @@ async function main(): Promise<void> {
   if (!(HOLDOUT > 0 && HOLDOUT < 1)) throw new Error('--holdout must be in (0, 1)');
   const work = mkdtempSync(join(tmpdir(), 'txrank-holdout-'));
   const dataDir = join(work, 'data');
-  const catalogText = withHoldout(generateDemoCatalog({ offers: Number(values.offers), tenants: 1, seed: SEED }), HOLDOUT);
+  const catalogText = withHoldout(generateDemoCatalog({ offers: Number(values.offers), tenants: 1, seed: SEED }), HOLDOUT, String(values.pricing));
   const parsed = parseCatalogJsonl(catalogText);
   if (!parsed.ok) throw new Error('demo catalog invalid');
   const offers = new Map<string, Offer>(parsed.offers.map((o) => [o.id, o]));

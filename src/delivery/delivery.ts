@@ -12,10 +12,10 @@ import type { RootDatabase } from 'lmdb';
 import type { Budget, Campaign, Placement, Tenant } from '../catalog/types.js';
 import type { AcceptedEventSink, DecisionRecord } from '../events/types.js';
 import type { DecideRequest } from '../protocol/messages.js';
-import { CampaignTable, type CampaignTableOptions } from './campaign-table.js';
+import { CampaignTable, newSlotValues, type CampaignTableOptions } from './campaign-table.js';
 import { FrequencyStore, type FrequencyStoreOptions } from './frequency.js';
 import { assignArm } from './holdout.js';
-import { PacingController, type PacingOptions } from './pacing.js';
+import { PacingController, eligibleBudget, type PacingOptions } from './pacing.js';
 import { buildRequestContext } from './request-context.js';
 import { SpendLedger, type SpendLedgerOptions } from './spend-ledger.js';
 import type { Arm, RequestContext, ServedEntry } from './types.js';
@@ -42,6 +42,9 @@ export class Delivery {
   readonly pacing: PacingController;
   #campaigns = new Map<string, Campaign>();
   #timer: NodeJS.Timeout | null = null;
+  /** Decisions answered per arm (metrics). */
+  readonly #arms: Record<Arm, number> = { ai: 0, rules: 0 };
+  readonly #scratch = newSlotValues();
   #closed = false;
   readonly #pacingIntervalMs: number;
 
@@ -97,12 +100,27 @@ export class Delivery {
 
   /** After a decision is answered: what it showed counts against the buyer's frequency caps. */
   served(rec: DecisionRecord): void {
+    if (rec.policy === 'ai' || rec.policy === 'rules') this.#arms[rec.policy]++;
     if (rec.buyer === undefined || rec.shown.length === 0 || this.#closed) return;
     const entries: ServedEntry[] = [];
     for (const s of rec.shown) {
       if (s.billing) entries.push({ offerId: s.offerId, campaign: s.billing.campaign, advertiser: s.billing.advertiser, ts: rec.decidedAt });
     }
     if (entries.length > 0) this.frequency.recordServed(rec.tenant, rec.buyer, entries);
+  }
+
+  /** For metrics, at scrape time: decisions per arm, and campaigns by delivery state (one table read each). */
+  stats(now: number = Date.now()): { arms: Readonly<Record<Arm, number>>; campaigns: number; exhausted: number; paced: number } {
+    let exhausted = 0;
+    let paced = 0;
+    for (const c of this.#campaigns.values()) {
+      const slot = this.table.find(c.tenant, c.id);
+      if (slot < 0) continue;
+      const v = this.table.read(slot, this.#scratch);
+      if (!eligibleBudget(c, v, now)) exhausted++;
+      else if (v.throttle < 1) paced++;
+    }
+    return { arms: this.#arms, campaigns: this.#campaigns.size, exhausted, paced };
   }
 
   /** Stops the timers and closes the ledger and the frequency store. Call after the event log is closed. */

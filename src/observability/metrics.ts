@@ -21,6 +21,7 @@ export interface MetricsSources {
   modelGeneration: () => number;
   workersServing: () => number;
   events: () => EventCountersSnapshot & { pendingEvents: number };
+  delivery: () => { arms: Readonly<Record<'ai' | 'rules', number>>; campaigns: number; exhausted: number; paced: number };
 }
 
 export class Metrics {
@@ -68,6 +69,32 @@ export class Metrics {
     counter('txrank_examples_emitted_total', 'Labelled examples written for the trainer', () => src.events().examplesEmitted);
     counter('txrank_examples_positive_total', 'Labelled examples with a click', () => src.events().examplesPositive);
     gauge('txrank_events_pending', 'Events accepted for ingest and not yet acknowledged', () => src.events().pendingEvents);
+    // Delivery: read from its owner at scrape time, like the event counters.
+    new Counter({
+      name: 'txrank_decisions_by_arm_total',
+      help: 'Decisions answered, by arm: ai (the model) or rules (the holdout baseline)',
+      labelNames: ['arm'],
+      registers,
+      collect() {
+        this.reset();
+        const { arms } = src.delivery();
+        this.inc({ arm: 'ai' }, arms.ai);
+        this.inc({ arm: 'rules' }, arms.rules);
+      },
+    });
+    new Gauge({
+      name: 'txrank_campaigns',
+      help: 'Campaigns of the serving catalog by delivery state: serving, paced (throttle below 1), exhausted (budget spent)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
+        const d = src.delivery();
+        this.set({ state: 'exhausted' }, d.exhausted);
+        this.set({ state: 'paced' }, d.paced);
+        this.set({ state: 'serving' }, d.campaigns - d.exhausted - d.paced);
+      },
+    });
     new Gauge({
       name: 'txrank_model_info',
       help: 'The model version being served (value 1, version in the label)',
