@@ -113,7 +113,7 @@ export class TenantDelivery {
       const v = this.table.read(this.slots[c], this.values);
       if (!eligibleBudget(own[c], v, now)) exhausted.push(c);
       else if (v.throttle < 1) throttled.push({ campaign: c, r: v.throttle });
-      const boost = coldStartBoost(v.impressions, { b: Number(process.env.TXRANK_COLD_B ?? 0.5) });
+      const boost = coldStartBoost(v.impressions);
       const cvr = (v.conversions + CVR_PRIOR_WEIGHT * CVR_PRIOR) / (v.clicks + CVR_PRIOR_WEIGHT) / CVR_PRIOR;
       const cvrFactor = Math.min(CVR_FACTOR_MAX, Math.max(CVR_FACTOR_MIN, cvr));
       const rows = this.index.offersOfCampaign(c);
