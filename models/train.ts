@@ -45,7 +45,7 @@ const USAGE =
   '[--per-txn N] [--offers N] [--epochs N]';
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { out: '', data: undefined, seed: 7, txns: 150_000, testTxns: 40_000, perTxn: 3, offers: 600, epochs: 5, hidden: 32, embed: 16 };
+  const a: Args = { out: '', data: undefined, seed: 7, txns: 500_000, testTxns: 40_000, perTxn: 3, offers: 8000, epochs: 6, hidden: 32, embed: 16 };
   const int = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a non-negative integer, got ${v}\n${USAGE}`);

@@ -120,6 +120,6 @@ describe('validateCandidate', () => {
     const wrong = path.join(models, 'tt-1-deadbeef');
     await cp(SHIPPED, wrong, { recursive: true });
     const r = await checkLoadable(wrong, canary);
-    expect(r).toMatchObject({ ok: false, stage: 'load', reason: 'load: directory tt-1-deadbeef holds manifest version tt-1-a3fe9454' });
+    expect(r).toMatchObject({ ok: false, stage: 'load', reason: 'load: directory tt-1-deadbeef holds manifest version tt-1-6ead99d6' });
   });
 });

@@ -7,7 +7,7 @@ import { runModelsCli } from '../src/cli/models.js';
 import { openRegistry, type ModelRegistry } from '../src/registry/registry.js';
 import { SHIPPED, shippedWeights, variant } from './helpers/learning-fixtures.js';
 
-const SHIPPED_VERSION = 'tt-1-a3fe9454';
+const SHIPPED_VERSION = 'tt-1-6ead99d6';
 let tmp: string;
 let reg: ModelRegistry;
 let out: string[];

@@ -11,7 +11,7 @@ import { openRegistry, REGISTRY_DEFAULTS, type ModelRegistry } from '../src/regi
 import { REGISTRY_FILE, validateRegistryState } from '../src/registry/state.js';
 import { SHIPPED, shippedWeights, variant } from './helpers/learning-fixtures.js';
 
-const SHIPPED_VERSION = 'tt-1-a3fe9454';
+const SHIPPED_VERSION = 'tt-1-6ead99d6';
 let tmp: string;
 let dir: string;
 

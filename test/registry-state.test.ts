@@ -15,7 +15,7 @@ import { REGISTRY_FILE, validateRegistryState } from '../src/registry/state.js';
 import { MODEL_STATUSES, canTransition } from '../src/registry/status.js';
 import { SHIPPED, fixtureModel, shippedWeights, variant } from './helpers/learning-fixtures.js';
 
-const SHIPPED_VERSION = 'tt-1-a3fe9454';
+const SHIPPED_VERSION = 'tt-1-6ead99d6';
 let base: TwoTowerWeights;
 let tmp: string;
 let dir: string;

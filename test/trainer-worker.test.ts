@@ -17,7 +17,7 @@ import { readModelDir } from '../src/model/model-dir.js';
 import { openRegistry, type ModelRegistry } from '../src/registry/registry.js';
 import { SHIPPED, eventually, simWorld, writeSourceModule, type SimWorld } from './helpers/learning-fixtures.js';
 
-const SHIPPED_VERSION = 'tt-1-a3fe9454';
+const SHIPPED_VERSION = 'tt-1-6ead99d6';
 let tmp: string;
 let world: SimWorld;
 let sourceModule: string;

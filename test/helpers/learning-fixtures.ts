@@ -82,7 +82,7 @@ export async function simWorld(dataDir: string, opts: { transactions: number; pe
       tenant: TENANT,
       offerId: offers[imps.offerIndex[k]].id,
       catalogVersion,
-      modelVersion: 'tt-1-a3fe9454',
+      modelVersion: 'tt-1-6ead99d6',
       position: 1,
       propensity: 1,
       txnFeatures: imps.txn.slice(t * TXN_DIM, (t + 1) * TXN_DIM),
@@ -157,7 +157,7 @@ export async function fixtureModel(base: TwoTowerWeights, kind: FixtureKind, k: 
   if (kind === 'worse') w.biasB[0] += 2.5;
   const version = modelVersionFor(w);
   const tmp = path.join(staging, `${version}-${kind}`);
-  await writeModelDir(tmp, w, { parent: 'tt-1-a3fe9454', createdAt: '2025-06-01T00:00:00.000Z', training: { fixture: kind }, metrics: {} });
+  await writeModelDir(tmp, w, { parent: 'tt-1-6ead99d6', createdAt: '2025-06-01T00:00:00.000Z', training: { fixture: kind }, metrics: {} });
   const manifestPath = path.join(tmp, MANIFEST_FILE);
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown> & { sha256: { txnTower: string } };
   const txnPath = path.join(tmp, 'txn_tower.onnx');
