@@ -37,10 +37,12 @@ describe('decision path', () => {
     await t?.close();
   });
 
-  it('answers a decision: ranked, eligible offers of the tenant, with versions', async () => {
+  it('answers a decision: ranked, eligible offers of the tenant, priced, with versions', async () => {
     const c = await t.connect();
-    const d = asDecision(await c.decide(decideRequest({ id: 'r1' })));
+    // order_confirmation neither explores nor holds out: the answer is the model's greedy ranking.
+    const d = asDecision(await c.decide(decideRequest({ id: 'r1', placement: 'order_confirmation' })));
     expect(d.id).toBe('r1');
+    expect(d.policy).toBe('ai');
     expect(d.offers.length).toBe(3);
     expect(d.model_version).toBe(manifest.version);
     expect(d.catalog_version).toBe(1);
@@ -61,6 +63,11 @@ describe('decision path', () => {
       // ev = p x the bid on the per-click scale.
       expect(o.ev / o.p).toBeCloseTo(bidScale(offer!.bid), 4);
       if (i > 0) expect(o.ev).toBeLessThanOrEqual(d.offers[i - 1].ev);
+      // Billed as bid, second price: never above the bid; no exploration, so every slot is certain.
+      expect(o.bid_type).toBe(offer!.bid.type);
+      expect(o.price).toBeGreaterThanOrEqual(0);
+      expect(o.price).toBeLessThanOrEqual(offer!.bid.amount);
+      expect(o.propensity).toBe(1);
     });
     await c.close();
   });
