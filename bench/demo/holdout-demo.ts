@@ -23,6 +23,7 @@ import { DecisionClient } from '../../src/client/client.js';
 import { resolveOptions } from '../../src/config/options.js';
 import { Prng } from '../../src/learning/prng.js';
 import { TxrankServer } from '../../src/server.js';
+import { offPolicyEstimate, renderOpe } from '../../src/reporting/ope.js';
 import { createGroundTruth } from '../sim/engagement.js';
 import { loadRealDataIfPresent } from '../sim/real-data.js';
 import { createTransactionSource } from '../sim/transactions.js';
@@ -134,9 +135,14 @@ async function main(): Promise<void> {
     const headers = { authorization: `Bearer ${key}` };
     const json = await (await fetch(`${base}&format=json`, { headers })).json();
     const text = await (await fetch(`${base}&format=text`, { headers })).text();
+    await server.close();
+    // Off-policy evaluation from the decision log's propensities (docs/REPORTS.md): the checkout explores.
+    const storage2 = openStorage(dataDir, { readOnly: true });
+    const ope = offPolicyEstimate(storage2.root, { tenant: tenant.id });
+    await storage2.close();
     const out = values.out as string;
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(`${out}.json`, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, rate: RATE, holdout: HOLDOUT, traffic: note, decisionsSeen: arms, report: json }, null, 2));
+    writeFileSync(`${out}.json`, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, rate: RATE, holdout: HOLDOUT, traffic: note, decisionsSeen: arms, report: json, offPolicy: ope }, null, 2));
     const md = [
       `# Holdout demo (${new Date().toISOString().slice(0, 10)})`,
       '',
@@ -146,9 +152,16 @@ async function main(): Promise<void> {
       '```',
       text.trimEnd(),
       '```',
+      '',
+      'Off-policy evaluation from the logged propensities (`npm run ope`):',
+      '',
+      '```',
+      renderOpe(ope),
+      '```',
     ].join('\n');
     writeFileSync(`${out}.md`, md + '\n');
     console.log(text);
+    console.log(renderOpe(ope));
     console.log(`wrote ${out}.json and ${out}.md`);
   } finally {
     await server.close();
