@@ -215,8 +215,11 @@ function rssSplit(pid: number): { anonMb: number; fileMb: number } {
   }
 }
 
-async function post(url: string, headers: Record<string, string>, body: unknown): Promise<Response> {
-  return fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+/** POSTs and reads the whole answer: an unread body keeps undici's connection busy, so every later request
+ * would open a new one (connection churn in this process and the server's, growing with the swap count). */
+async function post(url: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: res.status, text: await res.text() };
 }
 
 main().catch((err: unknown) => {

@@ -77,7 +77,10 @@ export interface RunningServer {
 }
 
 async function startProcess(name: string, args: string[], port: number, readyTimeoutMs: number): Promise<RunningServer> {
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server under test (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
+  // which NODE_OPTIONS does not accept.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   const lines: string[] = [];
   const keep = (b: Buffer): void => {
     lines.push(...b.toString().split('\n').filter((l) => l));
