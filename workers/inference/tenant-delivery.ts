@@ -18,7 +18,7 @@
 import type { Campaign, Offer, Placement, Rule, Tenant } from '../../src/catalog/types.js';
 import { BID_TYPES } from '../../src/features/spec.js';
 import { andInto, clearRows, wordsFor } from '../../src/delivery/bitset.js';
-import { CampaignTable, newSlotValues, type SlotValues } from '../../src/delivery/campaign-table.js';
+import { CampaignTable, newSlotValues, utcDay, type SlotValues } from '../../src/delivery/campaign-table.js';
 import { buildCapIndex, cappedFor, newCapped, type CapIndex, type Capped } from '../../src/delivery/caps.js';
 import { coldStartBoost } from '../../src/delivery/cold-start.js';
 import { EligibilityIndex } from '../../src/delivery/eligibility-index.js';
@@ -63,6 +63,7 @@ export class TenantDelivery {
   private exhausted: number[] = [];
   private throttled: { campaign: number; r: number }[] = [];
   private seenEpoch = -1;
+  private seenDay = -1;
   private refreshedAt = -Infinity;
   private readonly values: SlotValues = newSlotValues();
   private readonly offerRow: Map<string, number>;
@@ -100,11 +101,17 @@ export class TenantDelivery {
     this.ruleMask = new Uint32Array(wordsFor(n));
   }
 
-  /** Rederives exhausted campaigns, throttles and multipliers when the shared table moved (rate-limited). */
+  /**
+   * Rederives exhausted campaigns, throttles and multipliers when the shared table moved (rate-limited), or
+   * when the UTC day changed: a campaign that spent yesterday's daily budget serves again after midnight even
+   * if nothing has been charged since.
+   */
   refresh(now: number): void {
     const epoch = this.table.epoch;
-    if (epoch === this.seenEpoch || now - this.refreshedAt < REFRESH_MS) return;
+    const day = utcDay(now);
+    if ((epoch === this.seenEpoch && day === this.seenDay) || now - this.refreshedAt < REFRESH_MS) return;
     this.seenEpoch = epoch;
+    this.seenDay = day;
     this.refreshedAt = now;
     const exhausted: number[] = [];
     const throttled: { campaign: number; r: number }[] = [];
