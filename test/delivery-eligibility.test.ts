@@ -1,3 +1,4 @@
+import { resolvePlacement, resolveTenant } from '../src/catalog/schema.js';
 import { describe, expect, it } from 'vitest';
 import { PRICE_TIERS, type Campaign, type Offer, type Placement, type Rule, type Targeting, type Tenant } from '../src/catalog/types.js';
 import { clearRows, count, has, nextSet, rowsOf, wordsFor } from '../src/delivery/bitset.js';
@@ -12,32 +13,11 @@ const dept = (name: string): number => DEPARTMENTS.indexOf(name as (typeof DEPAR
 const bit = (...names: string[]): number => names.reduce((m, n) => m | (1 << dept(n)), 0);
 
 function placement(id: string, over: Partial<Placement> = {}): Placement {
-  return {
-    id,
-    name: id,
-    slots: 3,
-    floorCpm: 0,
-    minRelevance: 0,
-    pricing: 'gsp',
-    exploration: { epsilon: 0, pool: 10 },
-    categoryExclusivity: false,
-    holdout: 0,
-    blockedAdvertisers: [],
-    blockedCategories: [],
-    ...over,
-  };
+  return resolvePlacement({ id, name: id, slots: 3, ...over });
 }
 
 function tenant(over: Partial<Tenant> = {}): Tenant {
-  return {
-    id: 't1',
-    name: 'T1',
-    currency: 'USD',
-    placements: [placement('checkout'), placement('confirm')],
-    blockedAdvertisers: [],
-    blockedCategories: [],
-    ...over,
-  };
+  return resolveTenant({ id: 't1', name: 'T1', currency: 'USD', placements: [placement('checkout'), placement('confirm')], ...over });
 }
 
 function offer(id: string, over: Partial<Offer> = {}): Offer {

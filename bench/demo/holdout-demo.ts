@@ -28,6 +28,7 @@ import { createGroundTruth } from '../sim/engagement.js';
 import { loadRealDataIfPresent } from '../sim/real-data.js';
 import { createTransactionSource } from '../sim/transactions.js';
 import { defaultDataDir } from '../load/traffic.js';
+import { runOpenLoop } from './open-loop.js';
 
 const { values } = parseArgs({
   options: {
@@ -90,11 +91,8 @@ async function main(): Promise<void> {
     const truth = createGroundTruth(SEED);
     const rng = new Prng(SEED + 1);
     const client = await DecisionClient.connect(server.url, key);
-    const t0 = Date.now();
-    let sent = 0;
     let eventSeq = 0;
     const arms = { ai: 0, rules: 0 };
-    const inflight = new Set<Promise<void>>();
     const oneCheckout = async (): Promise<void> => {
       const txn = source.next();
       // Buyers return: a pool of 20,000 buyer keys, so the holdout split is by buyer.
@@ -118,16 +116,7 @@ async function main(): Promise<void> {
       }
       await Promise.all(events);
     };
-    while (Date.now() - t0 < SECONDS * 1000) {
-      const due = Math.floor(((Date.now() - t0) / 1000) * RATE);
-      while (sent < due && inflight.size < 512) {
-        sent++;
-        const p: Promise<void> = oneCheckout().finally(() => inflight.delete(p));
-        inflight.add(p);
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    await Promise.all(inflight);
+    await runOpenLoop({ seconds: SECONDS, rate: RATE, maxInFlight: 512, checkout: oneCheckout });
     await client.close();
     // Decision counts reach the report counters on their flush interval; wait one out.
     await new Promise((r) => setTimeout(r, 1500));

@@ -29,6 +29,7 @@ import { createGroundTruth } from '../sim/engagement.js';
 import { loadRealDataIfPresent } from '../sim/real-data.js';
 import { createTransactionSource } from '../sim/transactions.js';
 import { defaultDataDir } from '../load/traffic.js';
+import { runOpenLoop } from './open-loop.js';
 
 const { values } = parseArgs({
   options: {
@@ -86,9 +87,7 @@ async function main(): Promise<void> {
 
   const windows: WindowStats[] = [];
   const t0 = Date.now();
-  let sent = 0;
   let eventSeq = 0;
-  const inflight = new Set<Promise<void>>();
   const oneCheckout = async (): Promise<void> => {
     const txn = source.next();
     const answer = await client.decide({ tenant: tenant.id, placement: tenant.placements[0].id, k: 3, txn: { ...txn, ts: Date.now() } });
@@ -114,20 +113,17 @@ async function main(): Promise<void> {
     await Promise.all(events);
   };
   // Open loop at RATE checkouts/s, bounded by time and by 512 checkouts in flight.
-  while (Date.now() - t0 < SECONDS * 1000) {
-    const due = Math.floor(((Date.now() - t0) / 1000) * RATE);
-    while (sent < due && inflight.size < 512) {
-      sent++;
-      const p: Promise<void> = oneCheckout().finally(() => inflight.delete(p));
-      inflight.add(p);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-    if ((Date.now() - t0) % 10_000 < 6) {
+  await runOpenLoop({
+    seconds: SECONDS,
+    rate: RATE,
+    maxInFlight: 512,
+    checkout: oneCheckout,
+    onTick: (elapsed) => {
+      if (elapsed % 10_000 >= 6) return;
       const last = windows[windows.length - 1];
       if (last) console.log(`demo: t=${last.start}s CTR ${(last.clicks / Math.max(1, last.impressions) * 100).toFixed(2)}% models ${Object.keys(last.byModel).join(', ')}`);
-    }
-  }
-  await Promise.all(inflight);
+    },
+  });
   await client.close();
   const finalModel = server.modelVersion;
   await server.close();

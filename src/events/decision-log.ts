@@ -10,9 +10,8 @@
  * the order they were queued, so an event ingested after logDecision returned always finds its decision,
  * even when neither is committed yet (test/events-ingest.test.ts checks it).
  */
-import { EMPTY, eventKeysOf, type EventDbs } from './layout.js';
+import { EMPTY, storedEventKinds, type EventDbs } from './layout.js';
 import { decodeDecision, encodeDecision } from './decision-codec.js';
-import { decodeEventKindAndOffer } from './event-codec.js';
 import { engagementFlags, FLAG } from './engagement.js';
 import type { EventCounters } from './counters.js';
 import type { RecentDecisions } from './recent-decisions.js';
@@ -78,12 +77,7 @@ export class DecisionLog {
     if (b === undefined) return null;
     const record = decodeDecision(b, b.length);
     if (record.tenant !== tenant) return null;
-    const events = [];
-    for (const key of eventKeysOf(this.#dbs, record.decidedAt, decisionId)) {
-      const v = this.#dbs.events.getBinaryFast(key);
-      if (v !== undefined) events.push(decodeEventKindAndOffer(v, v.length));
-    }
-    const flags = engagementFlags(record.shown.map((s) => s.offerId), events);
+    const flags = engagementFlags(record.shown.map((s) => s.offerId), storedEventKinds(this.#dbs, record.decidedAt, decisionId));
     return record.shown.map((s, i) => ({
       offerId: s.offerId,
       position: s.position,

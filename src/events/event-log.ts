@@ -32,10 +32,10 @@
  * `internal` (safe to resend).
  */
 import { TxrankError, type ErrorCode } from '../errors/codes.js';
-import { decodeEvent, decodeEventKindAndOffer, encodeEvent } from './event-codec.js';
-import { FLAG } from './engagement.js';
+import { decodeEvent, encodeEvent } from './event-codec.js';
+import { FLAG, engagementFlags } from './engagement.js';
 import { decodeDecisionHead, type DecisionHead } from './decision-codec.js';
-import { eventKeysOf, type EventDbs, type EventKey } from './layout.js';
+import { eventKeysOf, storedEventKinds, type EventDbs, type EventKey } from './layout.js';
 import { isLabelled, readLabelCursor } from './meta.js';
 import type { EventCounters } from './counters.js';
 import type { ResolvedEventOptions } from './options.js';
@@ -334,16 +334,9 @@ export class EventLog {
     const b = this.#dbs.decisions.getBinaryFast(decisionId);
     if (b === undefined) return null;
     const head = decodeDecisionHead(b, b.length);
-    let events = 0;
-    const seen = new Uint8Array(head.offerIds.length);
-    for (const key of eventKeysOf(this.#dbs, head.decidedAt, decisionId, this.#opt.maxEventsPerDecision)) {
-      events++;
-      const v = this.#dbs.events.getBinaryFast(key);
-      if (v === undefined) continue;
-      const { kind, offerId } = decodeEventKindAndOffer(v, v.length);
-      const i = head.offerIds.indexOf(offerId);
-      if (i >= 0) seen[i] |= FLAG[kind];
-    }
+    const stored = [...storedEventKinds(this.#dbs, head.decidedAt, decisionId, this.#opt.maxEventsPerDecision)];
+    const events = stored.length;
+    const seen = engagementFlags(head.offerIds, stored);
     return { head, events, seen };
   }
 

@@ -21,6 +21,8 @@
  */
 import type { Database, RootDatabase } from 'lmdb';
 import { TxrankError } from '../errors/codes.js';
+import { decodeEventKindAndOffer } from './event-codec.js';
+import type { EventKind } from './types.js';
 
 export const EVENTS_LAYOUT = {
   decisions: 'ev_decisions',
@@ -89,3 +91,11 @@ export function* eventKeysOf(dbs: EventDbs, decidedAt: number, decisionId: strin
   }
 }
 
+
+/** The kind and offer of each stored event of a decision, in event-id order (at most `limit`). */
+export function* storedEventKinds(dbs: EventDbs, decidedAt: number, decisionId: string, limit = Infinity): Generator<{ kind: EventKind; offerId: string }> {
+  for (const key of eventKeysOf(dbs, decidedAt, decisionId, limit)) {
+    const v = dbs.events.getBinaryFast(key);
+    if (v !== undefined) yield decodeEventKindAndOffer(v, v.length);
+  }
+}

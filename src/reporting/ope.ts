@@ -21,8 +21,8 @@
  */
 import type { RootDatabase } from 'lmdb';
 import { decodeDecision } from '../events/decision-codec.js';
-import { decodeEventKindAndOffer } from '../events/event-codec.js';
-import { eventKeysOf, openEventDbs } from '../events/layout.js';
+import { FLAG, SEEN, engagementFlags } from '../events/engagement.js';
+import { openEventDbs, storedEventKinds } from '../events/layout.js';
 import { Z95 } from './lift.js';
 
 export interface OpeQuery {
@@ -80,18 +80,10 @@ export function offPolicyEstimate(root: RootDatabase, q: OpeQuery = {}): OpeRow[
     if (q.tenant !== undefined && d.tenant !== q.tenant) continue;
     if (q.placement !== undefined && d.placement !== q.placement) continue;
     const first = d.shown.find((s) => s.position === 1) ?? d.shown[0];
-    let seen = false;
-    let clicked = false;
-    for (const key of eventKeysOf(dbs, decidedAt, decisionId)) {
-      const v = dbs.events.getBinaryFast(key);
-      if (v === undefined) continue;
-      const e = decodeEventKindAndOffer(v, v.length);
-      if (e.offerId !== first.offerId) continue;
-      // A click or a dismiss implies the offer was seen (impression beacons get lost).
-      if (e.kind === 'impression' || e.kind === 'click' || e.kind === 'dismiss') seen = true;
-      if (e.kind === 'click') clicked = true;
-    }
-    if (!seen) continue;
+    // Seen as the labeler counts it: a click or a dismiss implies an impression (beacons get lost).
+    const [flags] = engagementFlags([first.offerId], storedEventKinds(dbs, decidedAt, decisionId));
+    if ((flags & SEEN) === 0) continue;
+    const clicked = (flags & FLAG.click) !== 0;
     const id = `${d.tenant}\u0000${d.placement}\u0000${d.policy}`;
     let g = groups.get(id);
     if (g === undefined) {

@@ -17,7 +17,7 @@
  */
 import type { Campaign, Offer, Placement, Rule, Tenant } from '../../src/catalog/types.js';
 import { BID_TYPES } from '../../src/features/spec.js';
-import { andInto, clearRows, wordsFor } from '../../src/delivery/bitset.js';
+import { andInto, clearRow, clearRows, wordsFor } from '../../src/delivery/bitset.js';
 import { CampaignTable, newSlotValues, utcDay, type SlotValues } from '../../src/delivery/campaign-table.js';
 import { buildCapIndex, cappedFor, newCapped, type CapIndex, type Capped } from '../../src/delivery/caps.js';
 import { coldStartBoost } from '../../src/delivery/cold-start.js';
@@ -164,7 +164,7 @@ export class TenantDelivery {
     const mask = this.mask;
     for (const id of capped.offers) {
       const row = this.offerRow.get(id);
-      if (row !== undefined) mask[row >>> 5] &= ~(1 << (row & 31));
+      if (row !== undefined) clearRow(mask, row);
     }
     for (const id of capped.campaigns) {
       const c = this.index.campaignIndex(id);
