@@ -6,8 +6,10 @@
  *                other of two registered versions: each pin is a new generation that every worker loads,
  *                builds its offer side for and swaps in between tasks);
  *   3. creep:    --swaps consecutive swaps, --creep-interval-ms apart, under light load (--creep-rate), the
- *                P99 and the server's RSS reported per block of 100 swaps: latency must not creep and memory
- *                must not grow with the number of swaps.
+ *                P99, the pin round trip, the server's CPU and its RSS reported per block of 100 swaps:
+ *                latency must not creep and memory must not grow with the number of swaps;
+ *   4. after:    phase 1 again, with no swaps running: whatever the swaps left behind shows as a ratio to
+ *                phase 1, measured in the same run.
  *
  * Target: P99 while swapping every second <= 1.2 x steady P99.
  *
@@ -22,10 +24,10 @@ import { parseArgs, promisify } from 'node:util';
 import { OFFER_DIM, TXN_DIM } from '../src/features/spec.js';
 import { initWeights } from '../src/learning/two-tower.js';
 import { modelVersionFor, writeModelDir } from '../src/model/onnx-export.js';
-import { decodeHistogram, newHistogram, summarize, type LatencySummary } from './load/histogram.js';
+import { decodeHistogram, encodeHistogram, mergeHistograms, newHistogram, summarize, type Histogram, type LatencySummary } from './load/histogram.js';
 import type { LoadConfig, LoadResult } from './load/loadgen.js';
 import type { FromLoadgen, ToLoadgen } from './load/loadgen-process.js';
-import { readProc } from './load/proc-stats.js';
+import { readProc, SystemCpuWindow } from './load/proc-stats.js';
 import { DEMO_PLACEMENT, prepareCatalog, startTxrank } from './load/servers.js';
 import { defaultDataDir, generateTraffic, writeTraffic } from './load/traffic.js';
 
@@ -105,9 +107,14 @@ async function main(): Promise<void> {
   }
   let flip = 0;
   let swapsDone = 0;
+  // Each pin's round trip as the operator sees it (the manager's load check of the version, the registry
+  // write, the announcement): a per-swap cost that grew with the swap count would show here first.
+  let pinMs: number[] = [];
   const swap = async () => {
     const v = versions[flip++ % 2];
+    const t0 = performance.now();
     const res = await post(`${http}/admin/models/pin`, admin, { version: v });
+    pinMs.push(performance.now() - t0);
     if (res.status === 200) swapsDone++;
   };
 
@@ -127,44 +134,125 @@ async function main(): Promise<void> {
     warmupMs: 2000,
     drainMs: 3000,
   };
-  const summary = (r: LoadResult) => ({ latency: summarize(decodeHistogram(r.latency)), serverUs: summarize(decodeHistogram(r.serverUs)), errors: r.errors, throughput: r.throughput, loadgenCpu: r.cpuPercent });
+  const summary = (r: LoadResult) => ({
+    latency: summarize(decodeHistogram(r.latency)),
+    sendLag: summarize(decodeHistogram(r.sendLag)),
+    serverUs: summarize(decodeHistogram(r.serverUs)),
+    errors: r.errors,
+    throughput: r.throughput,
+    loadgenCpu: r.cpuPercent,
+  });
+  const skipped = summary({ latency: encodeHistogram(newHistogram()), sendLag: encodeHistogram(newHistogram()), serverUs: encodeHistogram(newHistogram()), errors: {}, throughput: 0, cpuPercent: 0 } as unknown as LoadResult);
+  const skip = values['skip-steady'];
 
   console.log(`swap bench: ${OFFERS} offers, steady ${RATE}/s for ${SECONDS} s`);
-  const skipped = { latency: summarize(newHistogram()), serverUs: summarize(newHistogram()), errors: {}, throughput: 0, loadgenCpu: 0 };
-  const steady = values['skip-steady'] ? skipped : summary(await lg.run(base, trafficFile));
+  // Each phase is bracketed by two scrapes of /metrics, which split the server's time per pool task.
+  const phase = async (config: LoadConfig): Promise<{ result: LoadResult; split: PhaseSplit }> => {
+    const a = await scrape(http);
+    const t0 = performance.now();
+    const result = await lg.run(config, trafficFile);
+    return { result, split: split(a, await scrape(http), (performance.now() - t0) / 1000) };
+  };
+  const noSplit: PhaseSplit = { queueUs: NaN, workerUs: NaN, handoffUs: NaN, tasks: 0, mainGcMsPerS: NaN };
+  const steadyRun = skip ? null : await phase(base);
+  const steady = steadyRun ? summary(steadyRun.result) : skipped;
   console.log(`steady:   P50 ${steady.latency.p50} P99 ${steady.latency.p99} P99.9 ${steady.latency.p999} ms, errors ${JSON.stringify(steady.errors)}`);
 
   const before = swapsDone;
   let swapping = skipped;
-  if (!values['skip-steady']) {
+  let swappingSplit = noSplit;
+  if (!skip) {
     const timer = setInterval(() => void swap(), Number(values['swap-every-ms']));
-    swapping = summary(await lg.run(base, trafficFile));
+    const r = await phase(base);
     clearInterval(timer);
+    swapping = summary(r.result);
+    swappingSplit = r.split;
   }
   const swapsDuring = swapsDone - before;
   console.log(`swapping: P50 ${swapping.latency.p50} P99 ${swapping.latency.p99} P99.9 ${swapping.latency.p999} ms, errors ${JSON.stringify(swapping.errors)}, ${swapsDuring} swaps`);
 
-  // Creep: blocks of --block swaps under light load.
-  const blocks: { swaps: number; latency: LatencySummary; errors: Record<string, number>; rssMb: number; anonMb: number; fileMb: number }[] = [];
+  // Creep: blocks of --block swaps under light load. Per block the latency is split where it could build up:
+  // send lag (the generator's own lag behind its schedule, which only CPU contention on this machine moves),
+  // send-to-answer, and the server's own time for the decision as it reports it (server_us).
+  const blocks: CreepBlock[] = [];
+  const blockLatency: Histogram[] = [];
   const totalSwaps = Number(values.swaps);
   const interval = Number(values['creep-interval-ms']);
   const blockSize = Number(values.block);
+  const swapsBeforeCreep = swapsDone;
   for (let done = 0; done < totalSwaps; done += blockSize) {
     const n = Math.min(blockSize, totalSwaps - done);
     const blockStart = swapsDone;
+    pinMs = [];
+    const cpu0 = readProc(server.pid);
+    const machine = new SystemCpuWindow(cpus().length);
+    const driver0 = process.cpuUsage();
+    const driverAt0 = performance.now();
     const load = lg.run({ ...base, rate: Number(values['creep-rate']), durationMs: n * interval + 1000, warmupMs: 500 }, trafficFile);
     for (let i = 0; i < n; i++) {
       if (values['creep-swaps'] !== 'false') await swap();
       await new Promise((r) => setTimeout(r, interval));
     }
-    const r = summary(await load);
-    const rss = readProc(server.pid)?.rssKb ?? 0;
+    const raw = await load;
+    const cpu1 = readProc(server.pid);
+    const machineCpu = machine.stop() ?? NaN;
+    const driverUse = process.cpuUsage(driver0);
+    const driverCpu = ((driverUse.user + driverUse.system) / 1000 / (performance.now() - driverAt0)) * 100;
+    blockLatency.push(decodeHistogram(raw.latency));
+    const r = summary(raw);
     const split = rssSplit(server.pid);
-    blocks.push({ swaps: swapsDone - blockStart, latency: r.latency, errors: r.errors, rssMb: Math.round(rss / 1024), ...split });
-    console.log(`creep block ${blocks.length}: ${swapsDone} swaps so far, P99 ${r.latency.p99} ms, errors ${JSON.stringify(r.errors)}, RSS ${Math.round(rss / 1024)} MB (anon ${split.anonMb}, file ${split.fileMb})`);
+    const pins = [...pinMs].sort((a, b) => a - b);
+    blocks.push({
+      swaps: swapsDone - blockStart,
+      latency: r.latency,
+      sendLag: summarize(decodeHistogram(raw.sendLag)),
+      serverUs: r.serverUs,
+      pinP50Ms: round(pins[Math.floor(pins.length / 2)] ?? NaN),
+      pinMaxMs: round(pins.at(-1) ?? NaN),
+      serverCpu: cpu0 && cpu1 ? Math.round(((cpu1.cpuMs - cpu0.cpuMs) / (cpu1.atMs - cpu0.atMs)) * 100) : NaN,
+      loadgenCpu: Math.round(r.loadgenCpu),
+      driverCpu: Math.round(driverCpu),
+      machineCpu: Math.round(machineCpu),
+      errors: r.errors,
+      rssMb: Math.round((cpu1?.rssKb ?? 0) / 1024),
+      ...split,
+    });
+    const b = blocks.at(-1) as CreepBlock;
+    console.log(
+      `creep block ${blocks.length}: ${swapsDone} swaps so far, P99 ${b.latency.p99} ms (send lag ${b.sendLag.p99}, server ${b.serverUs.p99}), pin P50 ${b.pinP50Ms} ms, server CPU ${b.serverCpu}%, errors ${JSON.stringify(b.errors)}, RSS ${b.rssMb} MB (anon ${b.anonMb}, file ${b.fileMb})`,
+    );
   }
+  const creepSwaps = swapsDone - swapsBeforeCreep;
+
+  // The same steady load again, after the swaps and with none running: what a degradation left behind by
+  // the swaps would cost every later request, apart from the cost of swapping itself (the phase above).
+  const afterRun = skip ? null : await phase(base);
+  const after = afterRun ? summary(afterRun.result) : skipped;
+  const splits = { steady: steadyRun?.split ?? noSplit, swapping: swappingSplit, after: afterRun?.split ?? noSplit };
+  console.log(`steady after ${creepSwaps} swaps: P50 ${after.latency.p50} P99 ${after.latency.p99} P99.9 ${after.latency.p999} ms, errors ${JSON.stringify(after.errors)}`);
   lg.close();
   await server.stop();
+
+  // The creep blocks' verdict compares the first and the last third with their requests pooled: one block's
+  // P99 rests on the ~20 slowest of its ~2,000 requests, so single blocks swing by 1.5x on this VM, while a
+  // third of the run holds several thousand.
+  const third = Math.max(1, Math.floor(blockLatency.length / 3));
+  const first = summarize(mergeHistograms(blockLatency.slice(0, third)));
+  const last = summarize(mergeHistograms(blockLatency.slice(-third)));
+  const mean = (xs: number[]): number => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
+  const creep = {
+    blocksPooled: third,
+    firstP99: first.p99,
+    lastP99: last.p99,
+    p99Ratio: last.p99 / first.p99,
+    pinP50MsFirst: mean(blocks.slice(0, third).map((b) => b.pinP50Ms)),
+    pinP50MsLast: mean(blocks.slice(-third).map((b) => b.pinP50Ms)),
+    serverCpuFirst: mean(blocks.slice(0, third).map((b) => b.serverCpu)),
+    serverCpuLast: mean(blocks.slice(-third).map((b) => b.serverCpu)),
+    anonMbFirst: blocks[0]?.anonMb ?? 0,
+    anonMbLast: blocks.at(-1)?.anonMb ?? 0,
+  };
+  const afterRatio = { p99: after.latency.p99 / steady.latency.p99, serverP50: after.serverUs.p50 / steady.serverUs.p50 };
 
   const report = {
     date: new Date().toISOString(),
@@ -175,30 +263,105 @@ async function main(): Promise<void> {
     swapping: { ...swapping, swaps: swapsDuring },
     p99Ratio: swapping.latency.p99 / steady.latency.p99,
     creep: blocks,
+    creepVerdict: creep,
+    steadyAfter: { ...after, swapsBefore: creepSwaps },
+    steadyAfterRatio: afterRatio,
+    splits,
     totalSwaps: swapsDone,
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${values.name}.json`, JSON.stringify(report, null, 2));
+  const row = (name: string, x: typeof steady, sp: PhaseSplit) =>
+    `| ${name} | ${x.latency.p50} | ${x.latency.p99} | ${x.latency.p999} | ${x.latency.max} | ${x.sendLag.p99} | ${x.serverUs.p50} | ${x.serverUs.p99} | ${sp.queueUs} / ${sp.handoffUs} / ${sp.workerUs} | ${sp.mainGcMsPerS} | ${JSON.stringify(x.errors)} | ${x.loadgenCpu.toFixed(0)}% |`;
   const md = [
     `# Model swaps under load (${report.date.slice(0, 10)})`,
     '',
     `${OFFERS} offers, open loop ${RATE}/s from a separate process, 16 connections; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}.`,
     '',
-    '| phase | P50 ms | P99 ms | P99.9 ms | max ms | errors | load generator CPU |',
-    '|---|---|---|---|---|---|---|',
-    `| steady | ${steady.latency.p50} | ${steady.latency.p99} | ${steady.latency.p999} | ${steady.latency.max} | ${JSON.stringify(steady.errors)} | ${steady.loadgenCpu.toFixed(0)}% |`,
-    `| swap every ${values['swap-every-ms']} ms (${swapsDuring} swaps) | ${swapping.latency.p50} | ${swapping.latency.p99} | ${swapping.latency.p999} | ${swapping.latency.max} | ${JSON.stringify(swapping.errors)} | ${swapping.loadgenCpu.toFixed(0)}% |`,
+    '| phase | P50 ms | P99 ms | P99.9 ms | max ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per pool task, mean µs: queue / hand-off / worker | main-thread GC ms/s | errors | load generator CPU |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    row('steady', steady, splits.steady),
+    row(`swap every ${values['swap-every-ms']} ms (${swapsDuring} swaps)`, swapping, splits.swapping),
+    row(`steady again, after the ${creepSwaps} swaps below`, after, splits.after),
     '',
     `P99 while swapping / steady P99 = **${report.p99Ratio.toFixed(2)}x** (target <= 1.2x).`,
     '',
-    `Creep: ${swapsDone} swaps in total; per block of ${blockSize} swaps at ${values['creep-rate']}/s:`,
+    `After ${creepSwaps} swaps, with none running: P99 ${afterRatio.p99.toFixed(2)}x and server-side P50 ${afterRatio.serverP50.toFixed(2)}x the steady phase before them.`,
     '',
-    '| block | swaps | P99 ms | errors | server RSS MB after | of which anonymous | of which file-backed (LMDB maps) |',
-    '|---|---|---|---|---|---|---|',
-    ...blocks.map((b, i) => `| ${i + 1} | ${b.swaps} | ${b.latency.p99} | ${JSON.stringify(b.errors)} | ${b.rssMb} | ${b.anonMb} | ${b.fileMb} |`),
+    `Creep: ${creepSwaps} swaps in blocks of ${blockSize}, one every ${interval} ms, under ${values['creep-rate']}/s:`,
+    '',
+    '| block | swaps | P50 ms | P99 ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | pin P50 ms | pin max ms | CPU: server / load generator / driver / whole machine | errors | server RSS MB after | of which anonymous | of which file-backed (LMDB maps) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...blocks.map(
+      (b, i) =>
+        `| ${i + 1} | ${b.swaps} | ${b.latency.p50} | ${b.latency.p99} | ${b.sendLag.p99} | ${b.serverUs.p50} | ${b.serverUs.p99} | ${b.pinP50Ms} | ${b.pinMaxMs} | ${b.serverCpu}% / ${b.loadgenCpu}% / ${b.driverCpu}% / ${b.machineCpu}% | ${JSON.stringify(b.errors)} | ${b.rssMb} | ${b.anonMb} | ${b.fileMb} |`,
+    ),
+    '',
+    `First ${creep.blocksPooled} blocks against the last ${creep.blocksPooled}: P99 (requests pooled) ${creep.firstP99} -> ${creep.lastP99} ms = **${creep.p99Ratio.toFixed(2)}x**;` +
+      ` pin P50 ${creep.pinP50MsFirst} -> ${creep.pinP50MsLast} ms; server CPU ${creep.serverCpuFirst}% -> ${creep.serverCpuLast}%; anonymous memory ${creep.anonMbFirst} -> ${creep.anonMbLast} MB.`,
   ].join('\n');
   writeFileSync(`bench/results/${values.name}.md`, md + '\n');
   console.log(md);
+}
+
+interface CreepBlock {
+  swaps: number;
+  latency: LatencySummary;
+  sendLag: LatencySummary;
+  serverUs: LatencySummary;
+  pinP50Ms: number;
+  pinMaxMs: number;
+  /** CPU over the block, % of one core: the server process, the load generator, this driver (the pins) and
+   * the whole machine (so that the rest, kernel and anything else, shows as machine - the three). */
+  serverCpu: number;
+  loadgenCpu: number;
+  driverCpu: number;
+  machineCpu: number;
+  errors: Record<string, number>;
+  rssMb: number;
+  anonMb: number;
+  fileMb: number;
+}
+
+const round = (x: number): number => Math.round(x * 10) / 10;
+
+/** Sums and counts of the server's pool split (txrank_pool_task_seconds) and main-thread GC, from /metrics. */
+type MetricSums = Record<string, number>;
+async function scrape(http: string): Promise<MetricSums> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  const out: MetricSums = {};
+  for (const line of text.split('\n')) {
+    const m = /^(txrank_pool_task_seconds_(?:sum|count)\{part="(\w+)"\}|txrank_process_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\}) (\S+)$/.exec(line);
+    if (m) out[m[1]] = Number(m[4]);
+  }
+  return out;
+}
+
+/**
+ * Between two scrapes: the mean µs per pool task of each part (queue, worker, hand-off), and the main
+ * thread's GC pauses in ms per second of the phase.
+ */
+interface PhaseSplit {
+  queueUs: number;
+  workerUs: number;
+  handoffUs: number;
+  tasks: number;
+  mainGcMsPerS: number;
+}
+function split(a: MetricSums, b: MetricSums, seconds: number): PhaseSplit {
+  const d = (k: string): number => (b[k] ?? 0) - (a[k] ?? 0);
+  const mean = (part: string): number => {
+    const n = d(`txrank_pool_task_seconds_count{part="${part}"}`);
+    return n > 0 ? Math.round((d(`txrank_pool_task_seconds_sum{part="${part}"}`) / n) * 1e6) : NaN;
+  };
+  const gc = ['minor', 'major', 'incremental', 'weakcb'].reduce((x, k) => x + d(`txrank_process_nodejs_gc_duration_seconds_sum{kind="${k}"}`), 0);
+  return {
+    queueUs: mean('queue'),
+    workerUs: mean('worker'),
+    handoffUs: mean('handoff'),
+    tasks: d('txrank_pool_task_seconds_count{part="worker"}'),
+    mainGcMsPerS: round((gc * 1000) / seconds),
+  };
 }
 
 /**

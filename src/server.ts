@@ -131,6 +131,11 @@ export class TxrankServer {
       },
       options,
       (err) => log.warn(`inference worker error: ${err.message}`),
+      (t) => {
+        this.metrics.poolTaskSeconds.observe({ part: 'queue' }, t.queueMs / 1000);
+        this.metrics.poolTaskSeconds.observe({ part: 'worker' }, t.workerMs / 1000);
+        this.metrics.poolTaskSeconds.observe({ part: 'handoff' }, t.handoffMs / 1000);
+      },
     );
     this.socket = new DecisionSocket({
       options,

@@ -183,6 +183,14 @@ describe('decision path', () => {
     expect(metrics).toMatch(/txrank_answers_total\{code="bad_request"\} [1-9]/);
     expect(metrics).toContain('txrank_queue_depth');
     expect(metrics).toContain('txrank_pool_utilization');
+    // The pool's split of each task: every part observed once per task, and a worker's own time is real time.
+    const value = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const tasks = value('txrank_pool_task_seconds_count{part="worker"}');
+    expect(tasks).toBeGreaterThan(0);
+    expect(value('txrank_pool_task_seconds_count{part="queue"}')).toBe(tasks);
+    expect(value('txrank_pool_task_seconds_count{part="handoff"}')).toBe(tasks);
+    expect(value('txrank_pool_task_seconds_sum{part="worker"}')).toBeGreaterThan(0);
+    expect(value('txrank_pool_task_seconds_sum{part="handoff"}')).toBeGreaterThanOrEqual(0);
     expect(metrics).toContain(`txrank_model_info{version="${manifest.version}"} 1`);
     expect(metrics).toMatch(/txrank_catalog_version 1/);
     expect((await fetch(`${t.http}/nope`)).status).toBe(404);

@@ -5,6 +5,7 @@
  *   - the naive baseline: dist/bench/baselines/naive-server.js over the same catalog file and key.
  * A server is ready when GET /readyz answers 200; it is stopped with SIGTERM (SIGKILL after a grace period).
  */
+import { appendFileSync } from 'node:fs';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -82,7 +83,10 @@ async function startProcess(name: string, args: string[], port: number, readyTim
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a);
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   const lines: string[] = [];
+  // BENCH_SERVER_LOG: also append the server's whole output to this file (e.g. with --trace-gc above).
+  const logFile = process.env.BENCH_SERVER_LOG;
   const keep = (b: Buffer): void => {
+    if (logFile) appendFileSync(logFile, b);
     lines.push(...b.toString().split('\n').filter((l) => l));
     if (lines.length > 50) lines.splice(0, lines.length - 50);
   };

@@ -27,6 +27,7 @@ export interface MetricsSources {
 export class Metrics {
   readonly registry = new Registry();
   readonly decisionSeconds: Histogram<'outcome'>;
+  readonly poolTaskSeconds: Histogram<'part'>;
   readonly answers: Counter<'code'>;
 
   constructor(src: MetricsSources) {
@@ -38,6 +39,13 @@ export class Metrics {
       labelNames: ['outcome'],
       // Decisions take ~0.1-1 ms when healthy; fine buckets there, coarse up to the 200 ms industry bar.
       buckets: [0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+      registers,
+    });
+    this.poolTaskSeconds = new Histogram({
+      name: 'txrank_pool_task_seconds',
+      help: 'Per pool task (a batch of decisions), seconds: part="queue" waited in the admission queue (oldest request), "worker" spent in the worker, "handoff" the rest of the round trip to the worker and back',
+      labelNames: ['part'],
+      buckets: [0.00002, 0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
       registers,
     });
     this.answers = new Counter({

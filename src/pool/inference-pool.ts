@@ -15,12 +15,25 @@ import { TXN_DIM } from '../features/spec.js';
 import { toWireError, type WireError } from '../errors/codes.js';
 import type { DecideJob, InferenceWorkerData, JobResult, WorkerTask, WorkerTaskResult } from './messages.js';
 import { nowMs } from '../observability/clock.js';
+import { tuneHeapsForServing } from './heap-tuning.js';
 
 export interface PoolOptions {
   poolSize: number;
   concurrentTasksPerWorker: number;
   maxBatch: number;
   maxInFlight: number;
+}
+
+/**
+ * Where one task's time went, ms: `queueMs` the oldest of its requests waited here before dispatch (admission
+ * queue and batching), `workerMs` the worker spent on it, `handoffMs` the rest of the round trip (piscina's
+ * queue, the post to the worker and back, and the wake-ups of both threads).
+ */
+export interface TaskTiming {
+  jobs: number;
+  queueMs: number;
+  workerMs: number;
+  handoffMs: number;
 }
 
 /** A request accepted at the edge, waiting for its answer. */
@@ -52,8 +65,11 @@ export class InferencePool {
     workerData: InferenceWorkerData,
     private readonly opts: PoolOptions,
     private readonly onWorkerError: (err: Error) => void,
+    private readonly onTask: (t: TaskTiming) => void = () => {},
   ) {
     this.maxOutstanding = opts.poolSize * opts.concurrentTasksPerWorker;
+    // Before the first worker exists: its isolate reads the V8 flags when it is created (heap-tuning.ts).
+    tuneHeapsForServing();
     this.piscina = new Piscina<WorkerTask, WorkerTaskResult>({
       filename,
       workerData,
@@ -150,10 +166,15 @@ export class InferencePool {
       bySeq.set(seq, batch[i]);
     }
     this.outstandingTasks++;
+    const dispatchedAt = nowMs();
+    let oldest = dispatchedAt;
+    for (const p of batch) oldest = Math.min(oldest, p.job.receivedAt);
     this.piscina
       .run({ type: 'decide', jobs, features }, { transferList: [features.buffer] })
       .then(
         (res) => {
+          const workerMs = res.workerUs / 1000;
+          this.onTask({ jobs: jobs.length, queueMs: dispatchedAt - oldest, workerMs, handoffMs: Math.max(0, nowMs() - dispatchedAt - workerMs) });
           for (const r of res.results) {
             const p = bySeq.get(r.seq);
             if (p) {

@@ -64,6 +64,9 @@ export type JobResult =
 export type WorkerTaskResult = {
   type: 'decided';
   results: JobResult[];
+  /** The worker's own time on the task, µs (from the handler's start to its result): the pool subtracts it
+   * from the round trip to tell hand-off cost from compute (txrank_pool_task_seconds). */
+  workerUs: number;
 };
 
 export const CONTROL_CHANNEL = 'txrank-control';

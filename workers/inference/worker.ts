@@ -173,6 +173,7 @@ control.setWorker(slot, WORKER_STATE.serving, current?.catalogVersion ?? 0, mode
 export default async function handle(task: WorkerTask): Promise<WorkerTaskResult> {
   switch (task.type) {
     case 'decide': {
+      const started = performance.now();
       if (control.publishedCatalog !== (current?.catalogVersion ?? 0)) {
         const pending = refresh();
         // With no view at all there is nothing to serve from: wait. Otherwise serve from the old view while
@@ -185,13 +186,14 @@ export default async function handle(task: WorkerTask): Promise<WorkerTaskResult
         return {
           type: 'decided',
           results: task.jobs.map((j) => ({ seq: j.seq, ok: false as const, error: { code: 'not_ready' as const, message: 'no catalog is loaded' } })),
+          workerUs: Math.round((performance.now() - started) * 1000),
         };
       }
       view.acquire();
       try {
         const results = await decideBatch(view, task);
         control.countServed(slot, task.jobs.length);
-        return { type: 'decided', results };
+        return { type: 'decided', results, workerUs: Math.round((performance.now() - started) * 1000) };
       } finally {
         await view.releaseUse();
       }
