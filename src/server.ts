@@ -9,6 +9,7 @@
  * The main thread does I/O, validation, transaction features and answer routing; the workers do scoring.
  */
 import uWS from 'uWebSockets.js';
+import { tuneHeapsForServing } from './pool/heap-tuning.js';
 import { BroadcastChannel } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { TxrankError } from './errors/codes.js';
@@ -177,6 +178,9 @@ export class TxrankServer {
           'Use Node 20 (ABI 115) on glibc linux-x64, or pass --allow-js-fallback to run anyway.',
       );
     }
+    // Before any thread starts (catalog loader, trainer, model manager, inference workers): each isolate
+    // reads V8's flags when it is created (src/pool/heap-tuning.ts).
+    tuneHeapsForServing();
     const storage = openStorage(options.dataDir);
     // Delivery first: its spend ledger charges billable events inside the event log's transactions.
     const delivery = new Delivery(storage.root);

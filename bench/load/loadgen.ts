@@ -61,6 +61,8 @@ export interface RequestSample {
   sentMs: number;
   answeredMs: number;
   code: string;
+  /** The server's own time for a decision (server_us), when it reported one. */
+  serverUs?: number;
 }
 
 export interface LoadResult {
@@ -222,7 +224,7 @@ export async function runLoad(config: LoadConfig, txns: readonly Transaction[]):
       } else {
         bump(a.code);
       }
-      samples?.push({ index: p.index, connection: c, intendedMs: p.intendedMs, sentMs: p.sentMs, answeredMs: now, code: a.code });
+      samples?.push({ index: p.index, connection: c, intendedMs: p.intendedMs, sentMs: p.sentMs, answeredMs: now, code: a.code, serverUs: a.serverUs });
     }
     if (schedule) {
       drainQueue(c);
