@@ -25,7 +25,7 @@ import { parseArgs, promisify } from 'node:util';
 import { OFFER_DIM, TXN_DIM } from '../src/features/spec.js';
 import { initWeights } from '../src/learning/two-tower.js';
 import { modelVersionFor, writeModelDir } from '../src/model/onnx-export.js';
-import { decodeHistogram, encodeHistogram, mergeHistograms, recordMs, newHistogram, summarize, type Histogram, type LatencySummary } from './load/histogram.js';
+import { decodeHistogram, mergeHistograms, recordMs, newHistogram, summarize, type Histogram, type LatencySummary } from './load/histogram.js';
 import type { LoadConfig, LoadResult } from './load/loadgen.js';
 import type { FromLoadgen, ToLoadgen } from './load/loadgen-process.js';
 import { readProc, SystemCpuWindow } from './load/proc-stats.js';
@@ -145,7 +145,8 @@ async function main(): Promise<void> {
     throughput: r.throughput,
     loadgenCpu: r.cpuPercent,
   });
-  const skipped = summary({ latency: encodeHistogram(newHistogram()), sendLag: encodeHistogram(newHistogram()), serverUs: encodeHistogram(newHistogram()), errors: {}, throughput: 0, cpuPercent: 0 } as unknown as LoadResult);
+  const none = summarize(newHistogram());
+  const skipped: ReturnType<typeof summary> = { latency: none, sendLag: none, serverUs: none, errors: {}, throughput: 0, loadgenCpu: 0 };
   const skip = values['skip-steady'];
 
   console.log(`swap bench: ${OFFERS} offers, steady ${RATE}/s for ${SECONDS} s`);
