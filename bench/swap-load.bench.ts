@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     const result = await lg.run(config, trafficFile);
     return { result, split: split(a, await scrape(http), (performance.now() - t0) / 1000) };
   };
-  const noSplit: PhaseSplit = { queueUs: NaN, workerUs: NaN, handoffUs: NaN, tasks: 0, mainGcMsPerS: NaN };
+  const noSplit: PhaseSplit = { queueUs: NaN, workerUs: NaN, handoffUs: NaN, tasks: 0, duringRebuild: 0, mainGcMsPerS: NaN };
 
   type Arm = 'steady' | 'swapping';
   const interleaved = async (): Promise<Record<Arm, { summary: typeof skipped; split: PhaseSplit }>> => {
@@ -344,14 +344,14 @@ async function main(): Promise<void> {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${values.name}.json`, JSON.stringify(report, null, 2));
   const row = (name: string, x: typeof steady, sp: PhaseSplit) =>
-    `| ${name} | ${x.latency.p50} | ${x.latency.p99} | ${x.latency.p999} | ${x.latency.max} | ${x.sendLag.p99} | ${x.serverUs.p50} | ${x.serverUs.p99} | ${sp.queueUs} / ${sp.handoffUs} / ${sp.workerUs} | ${sp.mainGcMsPerS} | ${JSON.stringify(x.errors)} | ${x.loadgenCpu.toFixed(0)}% |`;
+    `| ${name} | ${x.latency.p50} | ${x.latency.p99} | ${x.latency.p999} | ${x.latency.max} | ${x.sendLag.p99} | ${x.serverUs.p50} | ${x.serverUs.p99} | ${sp.queueUs} / ${sp.handoffUs} / ${sp.workerUs} | ${sp.duringRebuild} / ${sp.tasks} | ${sp.mainGcMsPerS} | ${JSON.stringify(x.errors)} | ${x.loadgenCpu.toFixed(0)}% |`;
   const md = [
     `# Model swaps under load (${report.date.slice(0, 10)})`,
     '',
     `${OFFERS} offers, open loop ${RATE}/s from a separate process, 16 connections; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}.`,
     '',
-    '| phase | P50 ms | P99 ms | P99.9 ms | max ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per pool task, mean µs: queue / hand-off / worker | main-thread GC ms/s | errors | load generator CPU |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| phase | P50 ms | P99 ms | P99.9 ms | max ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per pool task, mean µs: queue / hand-off / worker | pool tasks that reached a rebuilding worker / all | main-thread GC ms/s | errors | load generator CPU |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     row('steady', steady, splits.steady),
     row(`interleaved: steady windows (${values['ab-window-ms']} ms each)`, abSteady, abSteadySplit),
     row(`interleaved: swap every ${values['swap-every-ms']} ms (${swapsDuring} swaps)`, swapping, splits.swapping),
@@ -404,8 +404,8 @@ async function scrape(http: string): Promise<MetricSums> {
   const text = await (await fetch(`${http}/metrics`)).text();
   const out: MetricSums = {};
   for (const line of text.split('\n')) {
-    const m = /^(txrank_pool_task_seconds_(?:sum|count)\{part="(\w+)"\}|txrank_process_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\}) (\S+)$/.exec(line);
-    if (m) out[m[1]] = Number(m[4]);
+    const m = /^(txrank_pool_task_seconds_(?:sum|count)\{part="\w+"\}|txrank_process_nodejs_gc_duration_seconds_sum\{kind="\w+"\}|txrank_pool_tasks_during_rebuild_total) (\S+)$/.exec(line);
+    if (m) out[m[1]] = Number(m[2]);
   }
   return out;
 }
@@ -419,6 +419,8 @@ interface PhaseSplit {
   workerUs: number;
   handoffUs: number;
   tasks: number;
+  /** Tasks that reached a worker while it rebuilt its view (txrank_pool_tasks_during_rebuild_total). */
+  duringRebuild: number;
   mainGcMsPerS: number;
 }
 function split(a: MetricSums, b: MetricSums, seconds: number): PhaseSplit {
@@ -433,6 +435,7 @@ function split(a: MetricSums, b: MetricSums, seconds: number): PhaseSplit {
     workerUs: mean('worker'),
     handoffUs: mean('handoff'),
     tasks: d('txrank_pool_task_seconds_count{part="worker"}'),
+    duringRebuild: d('txrank_pool_tasks_during_rebuild_total'),
     mainGcMsPerS: round((gc * 1000) / seconds),
   };
 }

@@ -136,6 +136,7 @@ export class TxrankServer {
         this.metrics.poolTaskSeconds.observe({ part: 'queue' }, t.queueMs / 1000);
         this.metrics.poolTaskSeconds.observe({ part: 'worker' }, t.workerMs / 1000);
         this.metrics.poolTaskSeconds.observe({ part: 'handoff' }, t.handoffMs / 1000);
+        if (t.duringRebuild) this.metrics.poolTasksDuringRebuild.inc();
       },
     );
     this.socket = new DecisionSocket({
@@ -218,7 +219,9 @@ export class TxrankServer {
           {
             dataDir: options.dataDir,
             seedModelDir: options.modelDir,
+            manager: { nice: options.backgroundNice },
             trainer: {
+              nice: options.backgroundNice,
               exportEveryExamples: options.exportEveryExamples,
               exportEverySeconds: options.exportEverySeconds,
               minExamplesPerExport: Math.min(1000, options.exportEveryExamples),

@@ -32,6 +32,7 @@ export interface Options {
   clickWindowMs: number;
   exportEveryExamples: number;
   exportEverySeconds: number;
+  backgroundNice: number;
 }
 
 type Kind =
@@ -84,6 +85,7 @@ export const OPTION_SPECS: Specs = {
   clickWindowMs: { key: 'clickWindowMs', default: 3_600_000, unit: 'ms', doc: 'Click attribution window: a click within it labels the impression 1; when it closes without one, 0.', type: { kind: 'int', min: 1000, max: 30 * 86_400_000 } },
   exportEveryExamples: { key: 'exportEveryExamples', default: 20_000, unit: 'examples', doc: 'The trainer exports a candidate model after this many new labelled examples...', type: { kind: 'int', min: 1, max: 100_000_000 } },
   exportEverySeconds: { key: 'exportEverySeconds', default: 60, unit: 's', doc: '...or after this long, whichever comes first (with at least 1,000 new examples, or exportEveryExamples if smaller).', type: { kind: 'int', min: 1, max: 86_400 } },
+  backgroundNice: { key: 'backgroundNice', default: 10, unit: 'nice', doc: 'OS priority of the learning threads (model manager, trainer) on Linux: 0 leaves it unchanged, 19 is lowest. Above 0, serving threads win the cores when a swap or training competes with decisions.', type: { kind: 'int', min: 0, max: 19 } },
   allowJsFallback: { key: 'allowJsFallback', default: false, unit: 'bool', doc: 'Start even when uWebSockets.js runs its slow pure-JS fallback instead of the native server.', type: { kind: 'bool' } },
 };
 

@@ -86,6 +86,7 @@ export interface TrainerOptions {
   maxBusyFraction: number;
   catalogVersionsCached: number;
   seed: number;
+  nice: number;
 }
 
 export const TRAINER_SPECS: SpecTable<TrainerOptions> = {
@@ -101,6 +102,7 @@ export const TRAINER_SPECS: SpecTable<TrainerOptions> = {
   maxBusyFraction: { default: 0.5, unit: 'fraction', doc: 'Duty cycle: after a step that took t ms the trainer rests t x (1 - f) / f ms, so it leaves the cores to serving.', type: { kind: 'number', min: 0.01, max: 1 } },
   catalogVersionsCached: { default: 4, unit: 'versions', doc: 'Decoded catalog versions kept for offer features.', type: { kind: 'int', min: 1, max: 64 } },
   seed: { default: 1, unit: 'integer', doc: 'Seeds the mini-batch order within each step.', type: { kind: 'int', min: 0, max: 2 ** 32 - 1 } },
+  nice: { default: 10, unit: 'nice', doc: "The thread's OS priority (Linux nice, 0 = unchanged, 19 = lowest): training yields the cores to serving (src/runtime/thread-priority.ts).", type: { kind: 'int', min: 0, max: 19 } },
 };
 
 export const TRAINER_DEFAULTS: TrainerOptions = defaultsOf(TRAINER_SPECS);

@@ -17,6 +17,7 @@ export interface ManagerOptions {
   keepFailed: number;
   historyLimit: number;
   stopTimeoutMs: number;
+  nice: number;
 }
 
 export const MANAGER_SPECS: SpecTable<ManagerOptions> = {
@@ -32,6 +33,7 @@ export const MANAGER_SPECS: SpecTable<ManagerOptions> = {
   keepFailed: { default: 5, unit: 'versions', doc: 'Rejected, rolled-back and superseded versions kept on disk for inspection.', type: { kind: 'int', min: 0, max: 10_000 } },
   historyLimit: { default: 500, unit: 'entries', doc: 'Registry entries kept; the oldest whose files were pruned go first.', type: { kind: 'int', min: 10, max: 1_000_000 } },
   stopTimeoutMs: { default: 5_000, unit: 'ms', doc: 'close(): how long the thread may take to finish its poll before it is terminated.', type: { kind: 'int', min: 0, max: 600_000 } },
+  nice: { default: 10, unit: 'nice', doc: "The thread's OS priority (Linux nice, 0 = unchanged, 19 = lowest): validation yields the cores to serving (src/runtime/thread-priority.ts).", type: { kind: 'int', min: 0, max: 19 } },
 };
 
 export const MANAGER_DEFAULTS: ManagerOptions = defaultsOf(MANAGER_SPECS);

@@ -29,6 +29,7 @@ export class Metrics {
   readonly decisionSeconds: Histogram<'outcome'>;
   readonly poolTaskSeconds: Histogram<'part'>;
   readonly answers: Counter<'code'>;
+  readonly poolTasksDuringRebuild: Counter;
 
   constructor(src: MetricsSources) {
     const registers = [this.registry];
@@ -46,6 +47,11 @@ export class Metrics {
       help: 'Per pool task (a batch of decisions), seconds: part="queue" waited in the admission queue (oldest request), "worker" spent in the worker, "handoff" the rest of the round trip to the worker and back',
       labelNames: ['part'],
       buckets: [0.00002, 0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+      registers,
+    });
+    this.poolTasksDuringRebuild = new Counter({
+      name: 'txrank_pool_tasks_during_rebuild_total',
+      help: 'Pool tasks that reached a worker while it rebuilt its view (model swap or catalog load) after asking for none: each may have waited behind a synchronous build step. Stays near 0 with 2+ workers',
       registers,
     });
     this.answers = new Counter({

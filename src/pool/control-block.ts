@@ -11,18 +11,26 @@
  *   [1]                 next free slot (workers claim one with Atomics.add at start)
  *   [2]                 published model generation (main writes when the model manager promotes)
  *   [3]                 rebuild token: 0 free, else 1 + the slot of the worker rebuilding its view
- *   [4 + 4*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
- *   [4 + 4*i + 1]       worker i catalog version in use (0: none)
- *   [4 + 4*i + 2]       worker i model generation in use
- *   [4 + 4*i + 3]       worker i decisions served (wraps; for /v1/info)
+ *   [4]                 threadId of the worker that asks for no new tasks while it rebuilds (0: none)
+ *   [5 + 4*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
+ *   [5 + 4*i + 1]       worker i catalog version in use (0: none)
+ *   [5 + 4*i + 2]       worker i model generation in use
+ *   [5 + 4*i + 3]       worker i decisions served (wraps; for /v1/info)
  *
  * The rebuild token: building a view (offer tower over the catalog, a new ONNX session) occupies a worker
- * for tens of milliseconds at 10k offers. Letting one worker at a time do it keeps the others serving at
- * full speed, so a model swap or catalog load costs a fraction of capacity briefly instead of all of it.
+ * for tens of milliseconds at 10k offers, and most of it is synchronous (ONNX Runtime creates a session and
+ * runs the offer tower on the calling thread). Letting one worker at a time do it keeps the others serving
+ * at full speed, so a model swap or catalog load costs a fraction of capacity briefly instead of all of it.
+ *
+ * The steered thread: a task handed to a worker in the middle of that synchronous stretch would wait for all
+ * of it, which is what a swap added to the tail. So the token holder also names itself in word [4], and the
+ * pool's balancer (rebuild-balancer.ts) sends new tasks to the other workers until it clears it. It is a
+ * threadId, not a slot, so a worker that dies while named steers nothing: its id is never reused by a live
+ * worker, and its replacement starts unnamed.
  */
 export const WORKER_STATE = { starting: 0, serving: 1, failed: 2 } as const;
 
-const HEADER = 4;
+const HEADER = 5;
 const SLOT = 4;
 
 export class ControlBlock {
@@ -57,6 +65,19 @@ export class ControlBlock {
   }
   releaseRebuildToken(slot: number): void {
     Atomics.compareExchange(this.words, 3, slot + 1, 0);
+  }
+
+  /** The worker (threadId) that asked for no new tasks, or 0. Read by the pool's balancer at every dispatch. */
+  get steeredThread(): number {
+    return Atomics.load(this.words, 4);
+  }
+  /** Names `threadId` as steered; only the rebuild token's holder calls it (one worker at a time). */
+  steerAway(threadId: number): void {
+    Atomics.store(this.words, 4, threadId);
+  }
+  /** Clears the name if it is still `threadId`'s. */
+  endSteer(threadId: number): void {
+    Atomics.compareExchange(this.words, 4, threadId, 0);
   }
 
   /** Called once by each worker; piscina may replace a dead worker, so slots wrap around. */

@@ -16,6 +16,8 @@ import { toWireError, type WireError } from '../errors/codes.js';
 import type { DecideJob, InferenceWorkerData, JobResult, WorkerTask, WorkerTaskResult } from './messages.js';
 import { nowMs } from '../observability/clock.js';
 import { tuneHeapsForServing } from './heap-tuning.js';
+import { ControlBlock } from './control-block.js';
+import { rebuildAwareBalancer } from './rebuild-balancer.js';
 
 export interface PoolOptions {
   poolSize: number;
@@ -34,6 +36,8 @@ export interface TaskTiming {
   queueMs: number;
   workerMs: number;
   handoffMs: number;
+  /** The worker was rebuilding its view when the task reached it (see WorkerTaskResult.duringRebuild). */
+  duringRebuild: boolean;
 }
 
 /** A request accepted at the edge, waiting for its answer. */
@@ -83,6 +87,8 @@ export class InferencePool {
       // We never exceed maxOutstanding tasks, so piscina's own queue stays empty; the bound is a guard.
       maxQueue: this.maxOutstanding,
       recordTiming: false,
+      // A worker rebuilding its view gets no new task while another can take it (rebuild-balancer.ts).
+      loadBalancer: rebuildAwareBalancer(new ControlBlock(workerData.control, workerData.poolSize), opts.concurrentTasksPerWorker),
     });
     this.piscina.on('error', (err: Error) => this.onWorkerError(err));
   }
@@ -174,7 +180,7 @@ export class InferencePool {
       .then(
         (res) => {
           const workerMs = res.workerUs / 1000;
-          this.onTask({ jobs: jobs.length, queueMs: dispatchedAt - oldest, workerMs, handoffMs: Math.max(0, nowMs() - dispatchedAt - workerMs) });
+          this.onTask({ jobs: jobs.length, queueMs: dispatchedAt - oldest, workerMs, handoffMs: Math.max(0, nowMs() - dispatchedAt - workerMs), duringRebuild: res.duringRebuild });
           for (const r of res.results) {
             const p = bySeq.get(r.seq);
             if (p) {

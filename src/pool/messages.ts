@@ -67,6 +67,10 @@ export type WorkerTaskResult = {
   /** The worker's own time on the task, µs (from the handler's start to its result): the pool subtracts it
    * from the round trip to tell hand-off cost from compute (txrank_pool_task_seconds). */
   workerUs: number;
+  /** The task started while its worker was rebuilding its view, so it may have waited behind a synchronous
+   * build step. With 2+ workers the rebuilding one asks for no tasks, so this is rare (a dispatch that raced
+   * the request); in a pool of one, every task of a rebuild. */
+  duringRebuild: boolean;
 };
 
 export const CONTROL_CHANNEL = 'txrank-control';

@@ -16,8 +16,14 @@
  * then new tasks take the new one and the old one is released when its last task ends. Only one worker
  * rebuilds at a time (the control block's rebuild token), so the others keep full speed during a swap. The
  * last good model is never unloaded: a failed load or build leaves the current view serving.
+ *
+ * Most of a build is synchronous (ONNX Runtime creates sessions and runs the offer tower on this thread), so a
+ * task that arrived during it would wait for all of it. The token holder therefore first asks the pool for no
+ * new tasks (ControlBlock.steerAway; src/pool/rebuild-balancer.ts honours it), lets the tasks it already holds
+ * finish, and only then builds. Other workers serve meanwhile; in a pool of one, nothing can.
  */
-import { BroadcastChannel, workerData } from 'node:worker_threads';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { openStorage } from '../../src/catalog/store.js';
 import type { CatalogSnapshot } from '../../src/catalog/types.js';
 import { toWireError } from '../../src/errors/codes.js';
@@ -37,6 +43,8 @@ import { decideBatch } from './decide.js';
 
 /** How long a worker waits for the rebuild token before building anyway (a holder may have died). */
 const REBUILD_TOKEN_WAIT_MS = 1000;
+/** Longest a steered worker waits for its running tasks before building anyway (a task takes ~1 ms). */
+const DRAIN_WAIT_MS = 50;
 
 const data = workerData as InferenceWorkerData;
 const control = new ControlBlock(data.control, data.poolSize);
@@ -67,6 +75,11 @@ let failedGeneration = 0;
 let current = null as CatalogView | null;
 let snapshot = null as CatalogSnapshot | null;
 let building: Promise<void> | null = null;
+/** Tasks running on a view (between acquire and release): a steered build waits for them to end. */
+let active = 0;
+/** True while a build does its work (after a steered build's drain): a task that starts then waited behind a
+ * build step, and is reported as such (WorkerTaskResult.duringRebuild). */
+let rebuilding = false;
 
 /** Brings the view up to (wanted model, current catalog), unless a build is already under way. */
 function refresh(): Promise<void> {
@@ -103,9 +116,13 @@ async function build(): Promise<void> {
   const modelChanges = modelPending();
   const catalogChanges = version !== null && version !== current?.catalogVersion;
   if (!modelChanges && !catalogChanges) return;
-  await takeRebuildToken();
+  const holder = await takeRebuildToken();
+  // With the token, and another worker to serve meanwhile: ask for no new tasks while building.
+  const steer = holder && data.poolSize > 1;
+  if (steer) control.steerAway(threadId);
   try {
-    const nextModel = modelChanges ? await readModelDir(target.dir) : model;
+    const [nextModel] = await Promise.all([modelChanges ? readModelDir(target.dir) : model, steer ? drainTasks() : undefined]);
+    rebuilding = true;
     let nextSnapshot = snapshot;
     if (catalogChanges) {
       nextSnapshot = storage.catalog.read(version);
@@ -130,15 +147,31 @@ async function build(): Promise<void> {
     if (modelChanges) failedGeneration = target.generation;
     throw err;
   } finally {
+    rebuilding = false;
+    if (steer) control.endSteer(threadId);
     control.releaseRebuildToken(slot);
   }
 }
 
-async function takeRebuildToken(): Promise<void> {
+/** True with the token; false when the wait ran out (the holder may have died) and this worker builds anyway. */
+async function takeRebuildToken(): Promise<boolean> {
   const until = Date.now() + REBUILD_TOKEN_WAIT_MS;
-  while (!control.tryTakeRebuildToken(slot) && Date.now() < until) {
+  for (;;) {
+    if (control.tryTakeRebuildToken(slot)) return true;
+    if (Date.now() >= until) return false;
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+/**
+ * Waits until no task runs on this worker, after two full event-loop turns: a task the pool posted just before
+ * it read the steer is delivered in them and counted in `active`. Bounded, so a stuck task cannot hold a swap.
+ */
+async function drainTasks(): Promise<void> {
+  const until = performance.now() + DRAIN_WAIT_MS;
+  await nextTurn();
+  do await nextTurn();
+  while (active > 0 && performance.now() < until);
 }
 
 const channel = new BroadcastChannel(CONTROL_CHANNEL);
@@ -187,14 +220,18 @@ export default async function handle(task: WorkerTask): Promise<WorkerTaskResult
           type: 'decided',
           results: task.jobs.map((j) => ({ seq: j.seq, ok: false as const, error: { code: 'not_ready' as const, message: 'no catalog is loaded' } })),
           workerUs: Math.round((performance.now() - started) * 1000),
+          duringRebuild: false,
         };
       }
+      const duringRebuild = rebuilding;
       view.acquire();
+      active++;
       try {
         const results = await decideBatch(view, task);
         control.countServed(slot, task.jobs.length);
-        return { type: 'decided', results, workerUs: Math.round((performance.now() - started) * 1000) };
+        return { type: 'decided', results, workerUs: Math.round((performance.now() - started) * 1000), duringRebuild };
       } finally {
+        active--;
         await view.releaseUse();
       }
     }

@@ -18,8 +18,12 @@ import { closeSource, loadExampleSourceFactory } from '../../src/learning/online
 import { ModelManager } from '../../src/model-manager/manager.js';
 import type { ManagerRequest, ManagerToMain, ManagerWorkerData } from '../../src/model-manager/messages.js';
 import { openRegistry } from '../../src/registry/registry.js';
+import { lowerThreadPriority } from '../../src/runtime/thread-priority.js';
 
 const data = workerData as ManagerWorkerData;
+// Before any work: validation must yield the cores to the serving threads (src/runtime/thread-priority.ts).
+const priority = lowerThreadPriority(data.options.nice);
+if (!priority.applied && data.options.nice > 0) process.emitWarning(`model manager: thread priority unchanged: ${priority.reason}`);
 const port = parentPort;
 if (!port) throw new Error('the model manager must run as a worker thread');
 const post = (m: ManagerToMain): void => port.postMessage(m);

@@ -15,8 +15,12 @@ import type { TrainerRequest, TrainerToMain, TrainerWorkerData } from '../../src
 import { loadExampleSourceFactory } from '../../src/learning/online-source.js';
 import { OnlineTrainer } from '../../src/learning/online-trainer.js';
 import { openRegistry } from '../../src/registry/registry.js';
+import { lowerThreadPriority } from '../../src/runtime/thread-priority.js';
 
 const data = workerData as TrainerWorkerData;
+// Before any work: training must yield the cores to the serving threads (src/runtime/thread-priority.ts).
+const priority = lowerThreadPriority(data.options.nice);
+if (!priority.applied && data.options.nice > 0) process.emitWarning(`trainer: thread priority unchanged: ${priority.reason}`);
 const port = parentPort;
 if (!port) throw new Error('the trainer must run as a worker thread');
 const post = (m: TrainerToMain): void => port.postMessage(m);
