@@ -115,9 +115,21 @@ export class ByteReader {
   str(): string {
     const n = this.u16();
     this.#need(n);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    const start = this.pos;
     this.pos += n;
-    return s;
+    // Ids, tenants and placements are short ASCII: building them from char codes skips Buffer.toString's
+    // argument checks, which were most of the cost of decoding a cached decision head (ingest's hot path).
+    if (n <= 48) {
+      const buf = this.buf;
+      let s = '';
+      for (let i = start; i < start + n; i++) {
+        const c = buf[i];
+        if (c > 0x7f) return buf.toString('utf8', start, start + n);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return this.buf.toString('utf8', start, start + n);
   }
 
   skipStr(): void {

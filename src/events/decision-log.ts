@@ -38,16 +38,7 @@ export class DecisionLog {
     this.#dbs.decisions.put(rec.decisionId, bytes);
     const p = this.#dbs.decisionTimes.put([rec.decidedAt, rec.decisionId], EMPTY);
     this.#counters.decisionsLogged++;
-    this.#recent.add(rec.decisionId, {
-      tenant: rec.tenant,
-      placement: rec.placement,
-      decidedAt: rec.decidedAt,
-      policy: rec.policy,
-      offerIds: rec.shown.map((s) => s.offerId),
-      billing: rec.shown.map((s) => s.billing ?? null),
-      events: 0,
-      seen: new Uint8Array(rec.shown.length),
-    });
+    this.#recent.add(rec);
     if (p !== this.#batchPromise) {
       this.#batchPromise = p;
       const batch: string[] = (this.#batch = []);
