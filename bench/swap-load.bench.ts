@@ -22,9 +22,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { parseArgs, promisify } from 'node:util';
-import { OFFER_DIM, TXN_DIM } from '../src/features/spec.js';
-import { initWeights } from '../src/learning/two-tower.js';
-import { modelVersionFor, writeModelDir } from '../src/model/onnx-export.js';
+import { writeAlternateModels } from './load/alternate-models.js';
 import { decodeHistogram, mergeHistograms, recordMs, newHistogram, summarize, type Histogram, type LatencySummary } from './load/histogram.js';
 import type { LoadConfig, LoadResult } from './load/loadgen.js';
 import type { FromLoadgen, ToLoadgen } from './load/loadgen-process.js';
@@ -94,13 +92,7 @@ async function main(): Promise<void> {
   const http = `http://127.0.0.1:${server.port}`;
   const admin = { authorization: `Bearer ${adminKey}` };
   // Two extra versions to alternate between, registered by dropping them into the registry directory.
-  const versions: string[] = [];
-  for (const seed of [101, 102]) {
-    const w = initWeights({ txn: TXN_DIM, offer: OFFER_DIM, hidden: 32, embed: 16 }, seed);
-    const v = modelVersionFor(w);
-    await writeModelDir(join(cat.dataDir, 'models', v), w, { parent: null, createdAt: '2026-01-01T00:00:00.000Z', training: { bench: 'swap' }, metrics: {} });
-    versions.push(v);
-  }
+  const versions = await writeAlternateModels(cat.dataDir, [101, 102], 'swap');
   // Pin first (nothing is promoted automatically), then wait until the registry knows both versions.
   await post(`${http}/admin/models/pin`, admin, {});
   for (let i = 0; i < 100; i++) {

@@ -6,10 +6,7 @@
  * to) some, which shows the counter sees what it counts. Either way no request fails.
  */
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { OFFER_DIM, TXN_DIM } from '../src/features/spec.js';
-import { initWeights } from '../src/learning/two-tower.js';
-import { modelVersionFor, writeModelDir } from '../src/model/onnx-export.js';
+import { writeAlternateModels } from '../bench/load/alternate-models.js';
 import type { Answer } from '../src/client/client.js';
 import { decideRequest, startTestServer } from './helpers/harness.js';
 import { eventually } from './helpers/learning-fixtures.js';
@@ -27,13 +24,7 @@ async function swapUnderLoad(poolSize: number): Promise<{ answers: Answer[]; dur
   const t = await startTestServer({ overrides: { poolSize, learning: true, exportEverySeconds: 86_400, exportEveryExamples: 100_000_000 } });
   const admin = { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' };
   try {
-    const versions: string[] = [];
-    for (const seed of [11, 12]) {
-      const w = initWeights({ txn: TXN_DIM, offer: OFFER_DIM, hidden: 32, embed: 16 }, seed);
-      const v = modelVersionFor(w);
-      await writeModelDir(join(t.dataDir, 'models', v), w, { parent: null, createdAt: '2026-01-01T00:00:00.000Z', training: { test: 'steering' }, metrics: {} });
-      versions.push(v);
-    }
+    const versions = await writeAlternateModels(t.dataDir, [11, 12], 'steering test');
     expect((await fetch(`${t.http}/admin/models/pin`, { method: 'POST', headers: admin, body: '{}' })).status).toBe(200);
     await eventually(
       async () => {

@@ -32,7 +32,8 @@ export interface EventOptions {
   maxGroupEvents?: number;
   /** Most events accepted for ingest and not yet acknowledged; beyond it events are answered `overloaded`. */
   maxPendingEvents?: number;
-  /** Recently logged decisions whose heads ingest keeps in memory (about 150 bytes each). 0 turns it off. */
+  /** Recently logged decisions whose heads ingest keeps in memory (about 100 bytes each off the JS heap, plus
+   * one small Buffer object on it: recent-decisions.ts). 0 turns it off. */
   decisionCacheSize?: number;
   /** When an ingest resolves: 'flushed' (fsync done: survives power loss) or 'committed' (survives a process crash). */
   ackOn?: AckOn;

@@ -1,0 +1,111 @@
+/**
+ * What one model swap costs in CPU, by thread of the server, with no traffic: the server (10k offers, learning
+ * loop on) is pinned alternately to two registered versions --swaps times, --gap-ms apart, and each thread's
+ * CPU time is read from /proc/<pid>/task/<tid>/stat before and after (Linux only).
+ *
+ * Threads are told apart by what /proc shows: the main thread (tid = pid); the learning threads, by their
+ * lowered nice value (--background-nice); every other thread by its CPU rank. With no traffic, the busiest
+ * other threads are the inference workers (each rebuilds its scorer per swap); the rest are V8's GC helpers
+ * and libuv's pool.
+ *
+ *   npm run build && node dist/bench/swap-cpu.bench.js [--offers 10000] [--swaps 60] [--gap-ms 250]
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { parseArgs, promisify } from 'node:util';
+import { writeAlternateModels } from './load/alternate-models.js';
+import { prepareCatalog, startTxrank } from './load/servers.js';
+
+const { values } = parseArgs({
+  options: {
+    offers: { type: 'string', default: '10000' },
+    swaps: { type: 'string', default: '60' },
+    'gap-ms': { type: 'string', default: '250' },
+    name: { type: 'string', default: 'swap-cpu' },
+  },
+});
+const SWAPS = Number(values.swaps);
+const run = promisify(execFile);
+
+interface ThreadCpu {
+  tid: number;
+  nice: number;
+  ms: number;
+}
+
+function threads(pid: number): Map<number, ThreadCpu> {
+  const out = new Map<number, ThreadCpu>();
+  for (const name of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime + stime in clock ticks (100 per second on Linux).
+      out.set(Number(name), { tid: Number(name), nice: Number(f[16]), ms: (Number(f[11]) + Number(f[12])) * 10 });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (process.platform !== 'linux') throw new Error('this benchmark reads /proc (Linux only)');
+  const cat = await prepareCatalog(Number(values.offers));
+  const { stdout } = await run(process.execPath, ['dist/src/cli/keys.js', 'mint', '--admin', '--data', cat.dataDir]);
+  const adminKey = stdout.trim().split('\n').pop() ?? '';
+  const server = await startTxrank(cat, ['--learning', 'true', '--export-every-seconds', '86400', '--export-every-examples', '100000000']);
+  const http = `http://127.0.0.1:${server.port}`;
+  const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+  const pin = async (version?: string): Promise<void> => {
+    const res = await fetch(`${http}/admin/models/pin`, { method: 'POST', headers, body: JSON.stringify(version === undefined ? {} : { version }) });
+    if (res.status !== 200) throw new Error(`pin ${version}: HTTP ${res.status} ${await res.text()}`);
+  };
+  try {
+    const versions = await writeAlternateModels(cat.dataDir, [101, 102], 'swap-cpu');
+    await pin();
+    for (let i = 0; ; i++) {
+      const reg = (await (await fetch(`${http}/admin/models`, { headers })).json()) as { entries: { version: string }[] };
+      if (versions.every((v) => reg.entries.some((e) => e.version === v))) break;
+      if (i > 150) throw new Error('the registry did not list the two versions');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Warm-up swaps: first session creations, JIT.
+    for (let i = 0; i < 4; i++) await pin(versions[i % 2]);
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = threads(server.pid);
+    for (let i = 0; i < SWAPS; i++) {
+      await pin(versions[i % 2]);
+      await new Promise((r) => setTimeout(r, Number(values['gap-ms'])));
+    }
+    const after = threads(server.pid);
+    const per = [...after.values()]
+      .map((t) => ({ ...t, perSwap: (t.ms - (before.get(t.tid)?.ms ?? 0)) / SWAPS }))
+      .filter((t) => t.perSwap > 0)
+      .sort((a, b) => b.perSwap - a.perSwap);
+    const round = (x: number): number => Math.round(x * 100) / 100;
+    const label = (t: { tid: number; nice: number }, rank: number): string =>
+      t.tid === server.pid ? 'main thread' : t.nice > 0 ? `learning thread (nice ${t.nice})` : `other thread #${rank}`;
+    let rank = 0;
+    const rows = per.map((t) => ({ thread: label(t, t.tid === server.pid || t.nice > 0 ? 0 : ++rank), tid: t.tid, nice: t.nice, msPerSwap: round(t.perSwap) }));
+    const total = round(per.reduce((a, t) => a + t.perSwap, 0));
+    const report = { date: new Date().toISOString(), offers: Number(values.offers), swaps: SWAPS, gapMs: Number(values['gap-ms']), totalMsPerSwap: total, threads: rows };
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(`bench/results/${values.name}.json`, JSON.stringify(report, null, 2));
+    const md = [
+      `# CPU per model swap, by thread (${report.date.slice(0, 10)})`,
+      '',
+      `${report.offers} offers, ${SWAPS} operator pins ${report.gapMs} ms apart, no traffic. Total: **${total} ms of CPU per swap**.`,
+      '',
+      '| thread | nice | CPU ms per swap |',
+      '|---|---|---|',
+      ...rows.map((r) => `| ${r.thread} | ${r.nice} | ${r.msPerSwap} |`),
+      '',
+    ].join('\n');
+    writeFileSync(`bench/results/${values.name}.md`, md);
+    console.log(md);
+  } finally {
+    await server.stop();
+  }
+}
+
+await main();
