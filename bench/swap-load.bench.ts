@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     const result = await lg.run(config, trafficFile);
     return { result, split: split(a, await scrape(http), (performance.now() - t0) / 1000) };
   };
-  const noSplit: PhaseSplit = { queueUs: NaN, workerUs: NaN, handoffUs: NaN, tasks: 0, duringRebuild: 0, mainGcMsPerS: NaN };
+  const noSplit: PhaseSplit = { queueUs: NaN, workerUs: NaN, handoffUs: NaN, tasks: 0, duringRebuild: 0, loopP99Ms: NaN, loopMaxMs: NaN, mainGcMsPerS: NaN };
 
   type Arm = 'steady' | 'swapping';
   const interleaved = async (): Promise<Record<Arm, { summary: typeof skipped; split: PhaseSplit }>> => {
@@ -178,7 +178,11 @@ async function main(): Promise<void> {
         await sleepUntil(from + windowMs);
         const to = epoch();
         const next = await scrape(http);
-        for (const [k, v] of Object.entries(next)) sums[arm][k] = (sums[arm][k] ?? 0) + v - (at[k] ?? 0);
+        for (const [k, v] of Object.entries(next)) {
+          // Event-loop delay is a gauge over the window (reset at each scrape): the arm keeps its worst window.
+          if (k.startsWith('txrank_process_nodejs_eventloop_lag_')) sums[arm][k] = Math.max(sums[arm][k] ?? 0, v);
+          else sums[arm][k] = (sums[arm][k] ?? 0) + v - (at[k] ?? 0);
+        }
         at = next;
         seconds[arm] += (to - from) / 1000;
         windows.push({ arm, from, to });
@@ -336,14 +340,14 @@ async function main(): Promise<void> {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${values.name}.json`, JSON.stringify(report, null, 2));
   const row = (name: string, x: typeof steady, sp: PhaseSplit) =>
-    `| ${name} | ${x.latency.p50} | ${x.latency.p99} | ${x.latency.p999} | ${x.latency.max} | ${x.sendLag.p99} | ${x.serverUs.p50} | ${x.serverUs.p99} | ${sp.queueUs} / ${sp.handoffUs} / ${sp.workerUs} | ${sp.duringRebuild} / ${sp.tasks} | ${sp.mainGcMsPerS} | ${JSON.stringify(x.errors)} | ${x.loadgenCpu.toFixed(0)}% |`;
+    `| ${name} | ${x.latency.p50} | ${x.latency.p99} | ${x.latency.p999} | ${x.latency.max} | ${x.sendLag.p99} | ${x.serverUs.p50} | ${x.serverUs.p99} | ${sp.queueUs} / ${sp.handoffUs} / ${sp.workerUs} | ${sp.duringRebuild} / ${sp.tasks} | ${sp.loopP99Ms} / ${sp.loopMaxMs} | ${sp.mainGcMsPerS} | ${JSON.stringify(x.errors)} | ${x.loadgenCpu.toFixed(0)}% |`;
   const md = [
     `# Model swaps under load (${report.date.slice(0, 10)})`,
     '',
     `${OFFERS} offers, open loop ${RATE}/s from a separate process, 16 connections; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}.`,
     '',
-    '| phase | P50 ms | P99 ms | P99.9 ms | max ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per pool task, mean µs: queue / hand-off / worker | pool tasks that reached a rebuilding worker / all | main-thread GC ms/s | errors | load generator CPU |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| phase | P50 ms | P99 ms | P99.9 ms | max ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per pool task, mean µs: queue / hand-off / worker | pool tasks that reached a rebuilding worker / all | main-thread event-loop delay P99 / max ms (interleaved: worst window) | main-thread GC ms/s | errors | load generator CPU |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     row('steady', steady, splits.steady),
     row(`interleaved: steady windows (${values['ab-window-ms']} ms each)`, abSteady, abSteadySplit),
     row(`interleaved: swap every ${values['swap-every-ms']} ms (${swapsDuring} swaps)`, swapping, splits.swapping),
@@ -396,7 +400,7 @@ async function scrape(http: string): Promise<MetricSums> {
   const text = await (await fetch(`${http}/metrics`)).text();
   const out: MetricSums = {};
   for (const line of text.split('\n')) {
-    const m = /^(txrank_pool_task_seconds_(?:sum|count)\{part="\w+"\}|txrank_process_nodejs_gc_duration_seconds_sum\{kind="\w+"\}|txrank_pool_tasks_during_rebuild_total) (\S+)$/.exec(line);
+    const m = /^(txrank_pool_task_seconds_(?:sum|count)\{part="\w+"\}|txrank_process_nodejs_gc_duration_seconds_sum\{kind="\w+"\}|txrank_pool_tasks_during_rebuild_total|txrank_process_nodejs_eventloop_lag_(?:p99|max)_seconds) (\S+)$/.exec(line);
     if (m) out[m[1]] = Number(m[2]);
   }
   return out;
@@ -413,6 +417,11 @@ interface PhaseSplit {
   tasks: number;
   /** Tasks that reached a worker while it rebuilt its view (txrank_pool_tasks_during_rebuild_total). */
   duringRebuild: number;
+  /** The main thread's event-loop delay over the phase, P99 and max, ms (prom-client resets it at each
+   * scrape, so the closing scrape covers the phase): stalls that happen before a frame is read, which the
+   * server-side time cannot see. */
+  loopP99Ms: number;
+  loopMaxMs: number;
   mainGcMsPerS: number;
 }
 function split(a: MetricSums, b: MetricSums, seconds: number): PhaseSplit {
@@ -428,6 +437,8 @@ function split(a: MetricSums, b: MetricSums, seconds: number): PhaseSplit {
     handoffUs: mean('handoff'),
     tasks: d('txrank_pool_task_seconds_count{part="worker"}'),
     duringRebuild: d('txrank_pool_tasks_during_rebuild_total'),
+    loopP99Ms: round((b.txrank_process_nodejs_eventloop_lag_p99_seconds ?? NaN) * 1000),
+    loopMaxMs: round((b.txrank_process_nodejs_eventloop_lag_max_seconds ?? NaN) * 1000),
     mainGcMsPerS: round((gc * 1000) / seconds),
   };
 }
