@@ -11,9 +11,10 @@
  *   npm run build && node dist/bench/swap-cpu.bench.js [--offers 10000] [--swaps 60] [--gap-ms 250]
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { parseArgs, promisify } from 'node:util';
 import { writeAlternateModels } from './load/alternate-models.js';
+import { readThreads } from './load/proc-stats.js';
 import { prepareCatalog, startTxrank } from './load/servers.js';
 
 const { values } = parseArgs({
@@ -26,27 +27,6 @@ const { values } = parseArgs({
 });
 const SWAPS = Number(values.swaps);
 const run = promisify(execFile);
-
-interface ThreadCpu {
-  tid: number;
-  nice: number;
-  ms: number;
-}
-
-function threads(pid: number): Map<number, ThreadCpu> {
-  const out = new Map<number, ThreadCpu>();
-  for (const name of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime + stime in clock ticks (100 per second on Linux).
-      out.set(Number(name), { tid: Number(name), nice: Number(f[16]), ms: (Number(f[11]) + Number(f[12])) * 10 });
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   if (process.platform !== 'linux') throw new Error('this benchmark reads /proc (Linux only)');
@@ -72,14 +52,14 @@ async function main(): Promise<void> {
     // Warm-up swaps: first session creations, JIT.
     for (let i = 0; i < 4; i++) await pin(versions[i % 2]);
     await new Promise((r) => setTimeout(r, 1000));
-    const before = threads(server.pid);
+    const before = readThreads(server.pid);
     for (let i = 0; i < SWAPS; i++) {
       await pin(versions[i % 2]);
       await new Promise((r) => setTimeout(r, Number(values['gap-ms'])));
     }
-    const after = threads(server.pid);
+    const after = readThreads(server.pid);
     const per = [...after.values()]
-      .map((t) => ({ ...t, perSwap: (t.ms - (before.get(t.tid)?.ms ?? 0)) / SWAPS }))
+      .map((t) => ({ ...t, perSwap: (t.cpuMs - (before.get(t.tid)?.cpuMs ?? 0)) / SWAPS }))
       .filter((t) => t.perSwap > 0)
       .sort((a, b) => b.perSwap - a.perSwap);
     const round = (x: number): number => Math.round(x * 100) / 100;

@@ -8,9 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decideRequest, startTestServer } from './helpers/harness.js';
+import { pipelinedLoad, startTestServer } from './helpers/harness.js';
 import { eventually, fixtureModel, shippedWeights } from './helpers/learning-fixtures.js';
-import type { Answer } from '../src/client/client.js';
 
 interface RegistryView {
   serving: string;
@@ -28,14 +27,9 @@ describe('model hot swap', () => {
     const registry = async () => (await (await fetch(`${t.http}/admin/models`, { headers: admin })).json()) as RegistryView;
     try {
       const c = await t.connect();
-      const answers: Answer[] = [];
-      let running = true;
-      let id = 0;
       // 32 requests in flight at all times until stopped.
-      const lane = async () => {
-        while (running) answers.push(await c.decide(decideRequest({ id: id++, deadline_ms: 5000 })));
-      };
-      const lanes = Array.from({ length: 32 }, lane);
+      const load = pipelinedLoad(c, 32);
+      const answers = load.answers;
 
       const base = await shippedWeights();
       const initial = (await registry()).serving;
@@ -67,8 +61,7 @@ describe('model hot swap', () => {
       expect((await fetch(`${t.http}/admin/models/unpin`, { method: 'POST', headers: admin, body: '' })).status).toBe(200);
       await eventually(async () => ((await registry()).serving === good3 ? true : undefined), 30_000, 'promotion after unpin');
 
-      running = false;
-      await Promise.all(lanes);
+      await load.stop();
       // Zero failed or dropped requests through every swap.
       const failures = answers.filter((a) => a.type !== 'decision');
       expect(failures).toEqual([]);

@@ -5,17 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ControlBlock } from '../src/pool/control-block.js';
-import { rebuildAwareBalancer } from '../src/pool/rebuild-balancer.js';
+import { rebuildAwareBalancer, type BalancedWorker, type RebuildAwareBalancer } from '../src/pool/rebuild-balancer.js';
 
-type Balancer = ReturnType<typeof rebuildAwareBalancer>;
-type Workers = Parameters<Balancer>[1];
-type Task = Parameters<Balancer>[0];
-
-// The balancer reads only `id` and `currentUsage` of piscina's worker view.
-const workers = (...usage: number[]): Workers =>
-  usage.map((u, i) => ({ id: 100 + i, currentUsage: u, isRunningAbortableTask: false, histogram: null, terminating: false, destroyed: false }));
-const task = {} as Task;
-const pick = (b: Balancer, ws: Workers): number | null => b(task, ws)?.id ?? null;
+const workers = (...usage: number[]): BalancedWorker[] => usage.map((u, i) => ({ id: 100 + i, currentUsage: u }));
+const pick = (b: RebuildAwareBalancer, ws: BalancedWorker[]): number | null => b(undefined, ws)?.id ?? null;
 
 describe('rebuildAwareBalancer', () => {
   const MAX = 2;

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeAlternateModels } from '../bench/load/alternate-models.js';
 import type { Answer } from '../src/client/client.js';
-import { decideRequest, startTestServer } from './helpers/harness.js';
+import { pipelinedLoad, startTestServer } from './helpers/harness.js';
 import { eventually } from './helpers/learning-fixtures.js';
 
 const SWAPS = 16;
@@ -36,13 +36,8 @@ async function swapUnderLoad(poolSize: number): Promise<{ answers: Answer[]; dur
     );
 
     const c = await t.connect();
-    const answers: Answer[] = [];
-    let running = true;
-    let id = 0;
-    const lane = async () => {
-      while (running) answers.push(await c.decide(decideRequest({ id: id++, deadline_ms: 5000 })));
-    };
-    const lanes = Array.from({ length: 32 }, lane);
+    const load = pipelinedLoad(c, 32);
+    const answers = load.answers;
     const before = await metric(t.http, 'txrank_pool_tasks_during_rebuild_total');
     let last = '';
     for (let i = 0; i < SWAPS; i++) {
@@ -53,8 +48,7 @@ async function swapUnderLoad(poolSize: number): Promise<{ answers: Answer[]; dur
       const from = answers.length;
       await eventually(() => (answers.slice(from).filter((a) => a.type === 'decision' && a.model_version === last).length >= 64 ? true : undefined), 20_000, `decisions by ${last}`);
     }
-    running = false;
-    await Promise.all(lanes);
+    await load.stop();
     const duringRebuild = (await metric(t.http, 'txrank_pool_tasks_during_rebuild_total')) - before;
     const tasks = await metric(t.http, 'txrank_pool_task_seconds_count{part="worker"}');
     await c.close();

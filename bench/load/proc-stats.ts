@@ -2,9 +2,9 @@
  * CPU and memory of another process from /proc (Linux): utime + stime of /proc/<pid>/stat (all threads of
  * the process, in clock ticks) and VmRSS of /proc/<pid>/status. Sampled on an interval during a step so the
  * report can give the server's CPU (% of one core; 200% = both cores of this machine) and RSS beside
- * every latency figure.
+ * every latency figure. readThreads gives the same CPU per thread, with each thread's nice value.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
 const CLK_TCK = 100;
@@ -18,9 +18,7 @@ export interface ProcSample {
 
 export function readProc(pid: number): ProcSample | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const rest = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     const utime = Number(rest[11]);
     const stime = Number(rest[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -29,6 +27,33 @@ export function readProc(pid: number): ProcSample | null {
   } catch {
     return null;
   }
+}
+
+/** The fields of a /proc stat line after the command name (which may hold spaces and parentheses). */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+export interface ThreadCpu {
+  tid: number;
+  /** The thread's nice value (Linux keeps one per thread). */
+  nice: number;
+  /** utime + stime, ms of CPU. */
+  cpuMs: number;
+}
+
+/** Every thread of process `pid`, from /proc/<pid>/task/<tid>/stat (a thread that ends meanwhile is skipped). */
+export function readThreads(pid: number): Map<number, ThreadCpu> {
+  const out = new Map<number, ThreadCpu>();
+  for (const name of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = statFields(readFileSync(`/proc/${pid}/task/${name}/stat`, 'utf8'));
+      out.set(Number(name), { tid: Number(name), nice: Number(f[16]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 export interface ProcUsage {

@@ -15,18 +15,21 @@
  *
  * Runs on the main thread at every dispatch: one shared-memory read and a loop over the workers.
  */
-import type { Piscina } from 'piscina';
 import type { ControlBlock } from './control-block.js';
 
-// piscina exports the balancer's type only from a path its package exports do not open; derive it instead.
-type PiscinaLoadBalancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>;
-type Workers = Parameters<PiscinaLoadBalancer>[1];
-type Worker = Workers[number];
+/** What the balancer reads of piscina's view of a worker (piscina's PiscinaWorker has both). */
+export interface BalancedWorker {
+  readonly id: number;
+  readonly currentUsage: number;
+}
 
-export function rebuildAwareBalancer(control: ControlBlock, maximumUsage: number): PiscinaLoadBalancer {
-  return (_task, workers) => {
+/** piscina's `loadBalancer` signature, over any worker view with an id and a usage. */
+export type RebuildAwareBalancer = <W extends BalancedWorker>(task: unknown, workers: W[]) => W | null;
+
+export function rebuildAwareBalancer(control: ControlBlock, maximumUsage: number): RebuildAwareBalancer {
+  return <W extends BalancedWorker>(_task: unknown, workers: W[]): W | null => {
     const steered = control.steeredThread;
-    let candidate: Worker | null = null;
+    let candidate: W | null = null;
     let least = maximumUsage;
     let others = false;
     for (const w of workers) {

@@ -10,7 +10,7 @@ import { openStorage, loadCatalogText } from '../../src/catalog/store.js';
 import { generateDemoCatalog } from '../../src/catalog/demo.js';
 import { resolveOptions, type Options } from '../../src/config/options.js';
 import { TxrankServer } from '../../src/server.js';
-import { DecisionClient } from '../../src/client/client.js';
+import { DecisionClient, type Answer } from '../../src/client/client.js';
 
 export const MODEL_DIR = 'models/shipped';
 
@@ -97,5 +97,26 @@ export function decideRequest(overrides: Record<string, unknown> = {}) {
       total: 41.76,
     },
     ...overrides,
+  };
+}
+
+/**
+ * Keeps `lanes` decide requests in flight on `client` until stopped (each lane sends its next request when
+ * its answer arrives): continuous pipelined load for swap tests. `answers` fills as they come.
+ */
+export function pipelinedLoad(client: DecisionClient, lanes = 32): { answers: Answer[]; stop: () => Promise<void> } {
+  const answers: Answer[] = [];
+  let running = true;
+  let id = 0;
+  const lane = async (): Promise<void> => {
+    while (running) answers.push(await client.decide(decideRequest({ id: id++, deadline_ms: 5000 })));
+  };
+  const all = Array.from({ length: lanes }, lane);
+  return {
+    answers,
+    stop: async () => {
+      running = false;
+      await Promise.all(all);
+    },
   };
 }
