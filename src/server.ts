@@ -429,6 +429,8 @@ export class TxrankServer {
         inFlight: this.pool.inFlight,
         queued: this.pool.queued,
         utilization: this.pool.utilization,
+        // The slot of the worker building a new view (catalog or model swap) right now, or null.
+        rebuilding: this.control.rebuildingSlot,
         workers: Array.from({ length: this.options.poolSize }, (_, i) => this.control.worker(i)),
       },
       connections: this.socket.sockets.size,

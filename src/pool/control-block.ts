@@ -12,10 +12,12 @@
  *   [2]                 published model generation (main writes when the model manager promotes)
  *   [3]                 rebuild token: 0 free, else 1 + the slot of the worker rebuilding its view
  *   [4]                 threadId of the worker that asks for no new tasks while it rebuilds (0: none)
- *   [5 + 4*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
- *   [5 + 4*i + 1]       worker i catalog version in use (0: none)
- *   [5 + 4*i + 2]       worker i model generation in use
- *   [5 + 4*i + 3]       worker i decisions served (wraps; for /v1/info)
+ *   [5]                 closing: 1 once the pool has begun to shut down (main writes)
+ *   [6]                 native stretches in progress, summed over workers (start-up, builds, tasks)
+ *   [7 + 4*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
+ *   [7 + 4*i + 1]       worker i catalog version in use (0: none)
+ *   [7 + 4*i + 2]       worker i model generation in use
+ *   [7 + 4*i + 3]       worker i decisions served (wraps; for /v1/info)
  *
  * The rebuild token: building a view (offer tower over the catalog, a new ONNX session) occupies a worker
  * for tens of milliseconds at 10k offers, and most of it is synchronous (ONNX Runtime creates a session and
@@ -27,10 +29,22 @@
  * pool's balancer (rebuild-balancer.ts) sends new tasks to the other workers until it clears it. It is a
  * threadId, not a slot, so a worker that dies while named steers nothing: its id is never reused by a live
  * worker, and its replacement starts unnamed.
+ *
+ * Closing and native stretches: a worker thread must never be terminated while it is inside ONNX Runtime.
+ * worker.terminate() makes every later N-API call of that thread fail; onnxruntime-node is built with C++
+ * exceptions, so the failed call throws, the rethrow cannot reach JavaScript either, and the whole process
+ * aborts ("terminate called after throwing an instance of 'Napi::Error'"). piscina.destroy() terminates its
+ * workers, so the pool first quiesces them: it raises the closing word, then waits for the count of native
+ * stretches to reach zero. A worker counts itself in before it checks the closing word, and the main thread
+ * raises the word before it reads the count; both are sequentially consistent atomics, so either the worker
+ * sees the pool closing (and skips an optional build), or the pool sees the worker's stretch (and waits for
+ * it). A worker that dies inside a stretch leaves the count raised; the wait is bounded for that case.
  */
 export const WORKER_STATE = { starting: 0, serving: 1, failed: 2 } as const;
 
-const HEADER = 5;
+const HEADER = 7;
+const CLOSING = 5;
+const NATIVE = 6;
 const SLOT = 4;
 
 export class ControlBlock {
@@ -78,6 +92,52 @@ export class ControlBlock {
   /** Clears the name if it is still `threadId`'s. */
   endSteer(threadId: number): void {
     Atomics.compareExchange(this.words, 4, threadId, 0);
+  }
+
+  /**
+   * Worker: counts in a stretch of ONNX Runtime (and LMDB) calls that a terminate must not interrupt. An
+   * `optional` stretch (a background view build) is not entered once the pool is closing: false, and nothing
+   * to leave. A required one (start-up, a task) is always entered. Pair every true with one leaveNative().
+   */
+  enterNative(optional: boolean): boolean {
+    Atomics.add(this.words, NATIVE, 1);
+    if (optional && Atomics.load(this.words, CLOSING) === 1) {
+      this.leaveNative();
+      return false;
+    }
+    return true;
+  }
+  leaveNative(): void {
+    // Only a closing pool waits on the count; no notify (and no lock in V8) on the serving path otherwise.
+    if (Atomics.sub(this.words, NATIVE, 1) === 1 && Atomics.load(this.words, CLOSING) === 1) Atomics.notify(this.words, NATIVE);
+  }
+  /** Native stretches in progress now, over all workers. */
+  get nativeStretches(): number {
+    return Atomics.load(this.words, NATIVE);
+  }
+
+  /**
+   * Main thread, at pool close: no optional stretch starts from now on; resolves true once none runs, or
+   * false after `timeoutMs` (a worker died inside one, or a build is stuck). Waits with Atomics.waitAsync, so
+   * the event loop stays free.
+   */
+  async quiesce(timeoutMs: number): Promise<boolean> {
+    Atomics.store(this.words, CLOSING, 1);
+    const end = performance.now() + timeoutMs;
+    for (;;) {
+      const n = Atomics.load(this.words, NATIVE);
+      if (n <= 0) return true;
+      const left = end - performance.now();
+      if (left <= 0) return false;
+      const wait = Atomics.waitAsync(this.words, NATIVE, n, left);
+      if (wait.async) await wait.value;
+    }
+  }
+
+  /** The slot of the worker holding the rebuild token (building a view now), or null. For /v1/info. */
+  get rebuildingSlot(): number | null {
+    const holder = Atomics.load(this.words, 3);
+    return holder === 0 ? null : holder - 1;
   }
 
   /** Called once by each worker; piscina may replace a dead worker, so slots wrap around. */

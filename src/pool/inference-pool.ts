@@ -19,6 +19,14 @@ import { tuneHeapsForServing } from './heap-tuning.js';
 import { ControlBlock } from './control-block.js';
 import { rebuildAwareBalancer } from './rebuild-balancer.js';
 
+/**
+ * Longest close() waits for the tasks already on the workers and then for the workers to leave ONNX Runtime,
+ * before piscina terminates them (ms, counted from the end of the drain). A task takes a few ms, a view build
+ * tens of ms at 10k offers and a worker's start-up a few hundred; only a worker that died inside a stretch,
+ * or one stuck in native code, uses up the bound.
+ */
+export const QUIESCE_TIMEOUT_MS = 10_000;
+
 export interface PoolOptions {
   poolSize: number;
   concurrentTasksPerWorker: number;
@@ -54,6 +62,7 @@ export interface PendingDecision {
 
 export class InferencePool {
   private readonly piscina: Piscina<WorkerTask, WorkerTaskResult>;
+  private readonly control: ControlBlock;
   private readonly queue: PendingDecision[] = [];
   private queueHead = 0;
   private outstandingTasks = 0;
@@ -72,6 +81,7 @@ export class InferencePool {
     private readonly onTask: (t: TaskTiming) => void = () => {},
   ) {
     this.maxOutstanding = opts.poolSize * opts.concurrentTasksPerWorker;
+    this.control = new ControlBlock(workerData.control, workerData.poolSize);
     // Before the first worker exists: its isolate reads the V8 flags when it is created (heap-tuning.ts).
     tuneHeapsForServing();
     this.piscina = new Piscina<WorkerTask, WorkerTaskResult>({
@@ -88,7 +98,7 @@ export class InferencePool {
       maxQueue: this.maxOutstanding,
       recordTiming: false,
       // A worker rebuilding its view gets no new task while another can take it (rebuild-balancer.ts).
-      loadBalancer: rebuildAwareBalancer(new ControlBlock(workerData.control, workerData.poolSize), opts.concurrentTasksPerWorker),
+      loadBalancer: rebuildAwareBalancer(this.control, opts.concurrentTasksPerWorker),
     });
     this.piscina.on('error', (err: Error) => this.onWorkerError(err));
   }
@@ -199,6 +209,18 @@ export class InferencePool {
       });
   }
 
+  /** Resolves once nothing is in flight, or after `ms`. */
+  private async waitIdle(ms: number): Promise<void> {
+    if (this.inFlightCount === 0) return;
+    await new Promise<void>((resolveIdle) => {
+      const timer = setTimeout(resolveIdle, ms);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolveIdle();
+      });
+    });
+  }
+
   private failAll(bySeq: Map<number, PendingDecision>, error: WireError): void {
     for (const [seq, p] of bySeq) this.finish(p, { seq, ok: false, error });
     bySeq.clear();
@@ -218,8 +240,10 @@ export class InferencePool {
   }
 
   /**
-   * Stops accepting, lets in-flight requests finish for up to `drainMs`, fails what is still queued with
-   * `shutting_down`, then terminates the workers. Idempotent: later calls return the same promise.
+   * Stops accepting, lets in-flight requests finish for up to `drainMs`, fails what is still queued here with
+   * `shutting_down`, lets the tasks already on the workers finish, waits for the workers to leave ONNX Runtime
+   * (ControlBlock.quiesce), then terminates them. The last two waits share QUIESCE_TIMEOUT_MS. Idempotent:
+   * later calls return the same promise.
    */
   close(drainMs: number): Promise<void> {
     if (!this.closing) this.closing = this.doClose(drainMs);
@@ -227,17 +251,18 @@ export class InferencePool {
   }
 
   private async doClose(drainMs: number): Promise<void> {
-    if (this.inFlightCount > 0) {
-      await new Promise<void>((resolveIdle) => {
-        const timer = setTimeout(resolveIdle, drainMs);
-        this.idleWaiters.push(() => {
-          clearTimeout(timer);
-          resolveIdle();
-        });
-      });
-    }
+    await this.waitIdle(drainMs);
+    const deadline = performance.now() + QUIESCE_TIMEOUT_MS;
     for (let p = this.take(); p; p = this.take()) {
       this.finish(p, { seq: 0, ok: false, error: { code: 'shutting_down', message: 'the server is shutting down' } });
+    }
+    // What is left was already handed to piscina (at most poolSize x concurrentTasksPerWorker tasks, a few ms
+    // each): it runs to its end and is answered for real. Failing it would not save the work, and destroy()
+    // would cut a running task off inside ONNX Runtime or fail a task still in piscina's queue.
+    await this.waitIdle(Math.max(0, deadline - performance.now()));
+    // piscina.destroy() terminates each worker; one terminated inside ONNX Runtime aborts the process.
+    if (!(await this.control.quiesce(Math.max(0, deadline - performance.now())))) {
+      this.onWorkerError(new Error(`an inference worker was still inside a native call ${QUIESCE_TIMEOUT_MS} ms after close began; terminating anyway`));
     }
     await this.piscina.destroy();
   }

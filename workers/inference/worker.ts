@@ -50,6 +50,9 @@ const data = workerData as InferenceWorkerData;
 const control = new ControlBlock(data.control, data.poolSize);
 const slot = control.claimSlot();
 control.setWorker(slot, WORKER_STATE.starting, 0, 0);
+// Start-up opens LMDB, creates ONNX sessions and builds the first view: a pool closing meanwhile waits for
+// it (ControlBlock.enterNative explains why a terminate must not land inside ONNX Runtime).
+control.enterNative(false);
 
 const storage = openStorage(data.dataDir, { readOnly: true });
 // Spend, pacing and delivery counts, written by the main thread (src/delivery/campaign-table.ts).
@@ -63,6 +66,7 @@ try {
   model = await readModelDir(initial.dir);
 } catch (err) {
   control.setWorker(slot, WORKER_STATE.failed, 0, 0);
+  control.leaveNative();
   throw err;
 }
 let modelGeneration = initial.generation;
@@ -120,7 +124,10 @@ async function build(): Promise<void> {
   // With the token, and another worker to serve meanwhile: ask for no new tasks while building.
   const steer = holder && data.poolSize > 1;
   if (steer) control.steerAway(threadId);
+  // A closing pool gets no new build: the one it would wait for serves no one.
+  const entered = control.enterNative(true);
   try {
+    if (!entered) return;
     const [nextModel] = await Promise.all([modelChanges ? readModelDir(target.dir) : model, steer ? drainTasks() : undefined]);
     rebuilding = true;
     let nextSnapshot = snapshot;
@@ -147,6 +154,7 @@ async function build(): Promise<void> {
     if (modelChanges) failedGeneration = target.generation;
     throw err;
   } finally {
+    if (entered) control.leaveNative();
     rebuilding = false;
     if (steer) control.endSteer(threadId);
     control.releaseRebuildToken(slot);
@@ -202,8 +210,19 @@ function reportBuildFailure(err: unknown): void {
 
 await refresh().catch(reportBuildFailure);
 control.setWorker(slot, WORKER_STATE.serving, current?.catalogVersion ?? 0, modelGeneration);
+control.leaveNative();
 
 export default async function handle(task: WorkerTask): Promise<WorkerTaskResult> {
+  // A task runs ONNX Runtime; a pool whose drain timed out still waits for it before terminating.
+  control.enterNative(false);
+  try {
+    return await run(task);
+  } finally {
+    control.leaveNative();
+  }
+}
+
+async function run(task: WorkerTask): Promise<WorkerTaskResult> {
   switch (task.type) {
     case 'decide': {
       const started = performance.now();
