@@ -251,6 +251,7 @@ async function main(): Promise<void> {
     const n = Math.min(blockSize, totalSwaps - done);
     const blockStart = swapsDone;
     pinMs = [];
+    const metrics0 = await scrape(http);
     const cpu0 = readProc(server.pid);
     const machine = new SystemCpuWindow(cpus().length);
     const driver0 = process.cpuUsage();
@@ -262,12 +263,13 @@ async function main(): Promise<void> {
     }
     const raw = await load;
     const cpu1 = readProc(server.pid);
+    const where = split(metrics0, await scrape(http), (performance.now() - driverAt0) / 1000);
     const machineCpu = machine.stop() ?? NaN;
     const driverUse = process.cpuUsage(driver0);
     const driverCpu = ((driverUse.user + driverUse.system) / 1000 / (performance.now() - driverAt0)) * 100;
     blockLatency.push(decodeHistogram(raw.latency));
     const r = summary(raw);
-    const split = rssSplit(server.pid);
+    const memory = rssSplit(server.pid);
     const pins = [...pinMs].sort((a, b) => a - b);
     blocks.push({
       swaps: swapsDone - blockStart,
@@ -282,11 +284,12 @@ async function main(): Promise<void> {
       machineCpu: Math.round(machineCpu),
       errors: r.errors,
       rssMb: Math.round((cpu1?.rssKb ?? 0) / 1024),
-      ...split,
+      ...memory,
+      where,
     });
     const b = blocks.at(-1) as CreepBlock;
     console.log(
-      `creep block ${blocks.length}: ${swapsDone} swaps so far, P99 ${b.latency.p99} ms (send lag ${b.sendLag.p99}, server ${b.serverUs.p99}), pin P50 ${b.pinP50Ms} ms, server CPU ${b.serverCpu}%, errors ${JSON.stringify(b.errors)}, RSS ${b.rssMb} MB (anon ${b.anonMb}, file ${b.fileMb})`,
+      `creep block ${blocks.length}: ${swapsDone} swaps so far, P99 ${b.latency.p99} ms (send lag ${b.sendLag.p99}, server ${b.serverUs.p99}), task µs queue/handoff/worker ${b.where.queueUs}/${b.where.handoffUs}/${b.where.workerUs}, loop P99 ${b.where.loopP99Ms} ms, main GC ${b.where.mainGcMsPerS} ms/s, pin P50 ${b.pinP50Ms} ms, server CPU ${b.serverCpu}%, errors ${JSON.stringify(b.errors)}, RSS ${b.rssMb} MB (anon ${b.anonMb}, file ${b.fileMb})`,
     );
   }
   const creepSwaps = swapsDone - swapsBeforeCreep;
@@ -359,11 +362,11 @@ async function main(): Promise<void> {
     '',
     `Creep: ${creepSwaps} swaps in blocks of ${blockSize}, one every ${interval} ms, under ${values['creep-rate']}/s:`,
     '',
-    '| block | swaps | P50 ms | P99 ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | pin P50 ms | pin max ms | CPU: server / load generator / driver / whole machine | errors | server RSS MB after | of which anonymous | of which file-backed (LMDB maps) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| block | swaps | P50 ms | P99 ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per task µs: queue / hand-off / worker | main loop delay P99 / max ms | main GC ms/s | pin P50 ms | pin max ms | CPU: server / load generator / driver / whole machine | errors | server RSS MB after | of which anonymous | of which file-backed (LMDB maps) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...blocks.map(
       (b, i) =>
-        `| ${i + 1} | ${b.swaps} | ${b.latency.p50} | ${b.latency.p99} | ${b.sendLag.p99} | ${b.serverUs.p50} | ${b.serverUs.p99} | ${b.pinP50Ms} | ${b.pinMaxMs} | ${b.serverCpu}% / ${b.loadgenCpu}% / ${b.driverCpu}% / ${b.machineCpu}% | ${JSON.stringify(b.errors)} | ${b.rssMb} | ${b.anonMb} | ${b.fileMb} |`,
+        `| ${i + 1} | ${b.swaps} | ${b.latency.p50} | ${b.latency.p99} | ${b.sendLag.p99} | ${b.serverUs.p50} | ${b.serverUs.p99} | ${b.where.queueUs} / ${b.where.handoffUs} / ${b.where.workerUs} | ${b.where.loopP99Ms} / ${b.where.loopMaxMs} | ${b.where.mainGcMsPerS} | ${b.pinP50Ms} | ${b.pinMaxMs} | ${b.serverCpu}% / ${b.loadgenCpu}% / ${b.driverCpu}% / ${b.machineCpu}% | ${JSON.stringify(b.errors)} | ${b.rssMb} | ${b.anonMb} | ${b.fileMb} |`,
     ),
     '',
     `First ${creep.blocksPooled} blocks against the last ${creep.blocksPooled}: P99 (requests pooled) ${creep.firstP99} -> ${creep.lastP99} ms = **${creep.p99Ratio.toFixed(2)}x**;` +
@@ -390,6 +393,9 @@ interface CreepBlock {
   rssMb: number;
   anonMb: number;
   fileMb: number;
+  /** Where the server's time went over the block (pool split, main-thread loop delay and GC): tells a creep
+   * in the workers' own time from one on the main thread. */
+  where: PhaseSplit;
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10;

@@ -1,7 +1,7 @@
 /**
  * Shutting the pool down never terminates a worker inside ONNX Runtime (src/pool/control-block.ts explains
  * why that aborts the whole process). The control block's quiesce over real worker threads, then real servers
- * closed while a worker builds a new view under load.
+ * closed under load with no drain time while a worker builds a new view.
  */
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';

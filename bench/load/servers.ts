@@ -81,7 +81,10 @@ async function startProcess(name: string, args: string[], port: number, readyTim
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server under test (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
   // which NODE_OPTIONS does not accept.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  // BENCH_SERVER_PRELOAD: LD_PRELOAD for the server only (e.g. an allocator), leaving the load generator as is.
+  const preload = process.env.BENCH_SERVER_PRELOAD;
+  const env = preload ? { ...process.env, LD_PRELOAD: preload } : { ...process.env };
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   // BENCH_SERVER_LOG: also append the server's whole output to this file (e.g. with --trace-gc above).
   const logFile = process.env.BENCH_SERVER_LOG;
