@@ -1,15 +1,20 @@
 /**
  * Shutting the pool down never terminates a worker inside ONNX Runtime (src/pool/control-block.ts explains
  * why that aborts the whole process). The control block's quiesce over real worker threads, then real servers
- * closed under load with no drain time while a worker builds a new view.
+ * closed under load with no drain time while a worker builds a new view, then the `npm start` process taking
+ * SIGTERM in the middle of a catalog load.
  */
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { ControlBlock } from '../src/pool/control-block.js';
-import { decideRequest, demoCatalog, pipelinedLoad, startTestServer } from './helpers/harness.js';
+import { DecisionClient } from '../src/client/client.js';
+import { demoCatalog, pipelinedLoad, startTestServer } from './helpers/harness.js';
 
 const CONTROL_JS = pathToFileURL(resolve('dist/src/pool/control-block.js')).href;
 
@@ -90,4 +95,47 @@ describe('closing a server under load', () => {
       expect([...kinds].filter((k) => k !== 'decision' && k !== 'shutting_down')).toEqual([]);
     }
   }, 120_000);
+});
+
+describe('SIGTERM to the server process', () => {
+  it('under load and during a catalog load: every request answered, exit code 0, no abort', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'txrank-sigterm-'));
+    const child = spawn(process.execPath, ['dist/src/cli/serve.js', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--drain-timeout-ms', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // The embedded defaults print the URL and development keys once every worker serves.
+      const end = Date.now() + 30_000;
+      while (!/development admin key: \S+/.test(stdout)) {
+        if (Date.now() > end) throw new Error(`the server did not start: ${stdout} ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /listening on (ws:\/\/\S+)/.exec(stdout)?.[1] ?? '';
+      const key = /development key for tenant freshmart: (\S+)/.exec(stdout)?.[1] ?? '';
+      const admin = /development admin key: (\S+)/.exec(stdout)?.[1] ?? '';
+      const http = url.replace('ws://', 'http://').replace('/v1/ws', '');
+      const c = await DecisionClient.connect(url, key);
+      const load = pipelinedLoad(c, 32);
+      const loaded = await fetch(`${http}/admin/catalog`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: demoCatalog(4000, 5) });
+      expect(loaded.status).toBe(200);
+      // The workers now build the new catalog's view, one after the other.
+      const stopping = load.stop();
+      child.kill('SIGTERM');
+      await stopping;
+      expect(await exited).toBe(0);
+      expect(stderr).not.toMatch(/terminate called|Napi::Error|Aborted/);
+      expect(load.answers.length).toBeGreaterThan(0);
+      const kinds = new Set(load.answers.map((a) => (a.type === 'error' ? a.code : a.type)));
+      expect([...kinds].filter((k) => k !== 'decision' && k !== 'shutting_down')).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
