@@ -262,7 +262,7 @@ export class InferencePool {
     await this.waitIdle(Math.max(0, deadline - performance.now()));
     // piscina.destroy() terminates each worker; one terminated inside ONNX Runtime aborts the process.
     if (!(await this.control.quiesce(Math.max(0, deadline - performance.now())))) {
-      this.onWorkerError(new Error(`an inference worker was still inside a native call ${QUIESCE_TIMEOUT_MS} ms after close began; terminating anyway`));
+      this.onWorkerError(new Error(`an inference worker was still inside a native call ${QUIESCE_TIMEOUT_MS} ms after the drain ended; terminating anyway`));
     }
     await this.piscina.destroy();
   }
