@@ -26,7 +26,8 @@ import { writeAlternateModels } from './load/alternate-models.js';
 import { decodeHistogram, mergeHistograms, recordMs, newHistogram, summarize, type Histogram, type LatencySummary } from './load/histogram.js';
 import type { LoadConfig, LoadResult } from './load/loadgen.js';
 import type { FromLoadgen, ToLoadgen } from './load/loadgen-process.js';
-import { readProc, SystemCpuWindow } from './load/proc-stats.js';
+import { memorySplit } from './load/memory-split.js';
+import { readProc, readRunQueueWaitMs, readThreads, SystemCpuWindow, type ThreadCpu } from './load/proc-stats.js';
 import { DEMO_PLACEMENT, prepareCatalog, startTxrank } from './load/servers.js';
 import { defaultDataDir, generateTraffic, writeTraffic } from './load/traffic.js';
 
@@ -49,6 +50,9 @@ const { values } = parseArgs({
     'skip-steady': { type: 'boolean', default: false },
     // Swaps per creep block (the P99 and RSS are reported per block).
     block: { type: 'string', default: '100' },
+    // Traffic alone at --creep-rate for this long before the creep blocks: the decision cache and the logs
+    // grow as they would over the blocks, so a late rise that is traffic's (not the swaps') shows at once.
+    'age-seconds': { type: 'string', default: '0' },
   },
 });
 const OFFERS = Number(values.offers);
@@ -75,6 +79,9 @@ class Loadgen {
       this.waiters.set(seq, resolve);
       this.child.send({ type: 'run', seq, config, trafficFile } satisfies ToLoadgen);
     });
+  }
+  get pid(): number {
+    return this.child.pid ?? 0;
   }
   close(): void {
     this.child.send({ type: 'exit' } satisfies ToLoadgen);
@@ -247,12 +254,19 @@ async function main(): Promise<void> {
   const interval = Number(values['creep-interval-ms']);
   const blockSize = Number(values.block);
   const swapsBeforeCreep = swapsDone;
+  const ageSeconds = Number(values['age-seconds']);
+  if (ageSeconds > 0) {
+    const aged = summary(await lg.run({ ...base, rate: Number(values['creep-rate']), durationMs: ageSeconds * 1000, warmupMs: 500 }, trafficFile));
+    console.log(`aged ${ageSeconds} s at ${values['creep-rate']}/s with no swaps: P99 ${aged.latency.p99} ms, errors ${JSON.stringify(aged.errors)}`);
+  }
   for (let done = 0; done < totalSwaps; done += blockSize) {
     const n = Math.min(blockSize, totalSwaps - done);
     const blockStart = swapsDone;
     pinMs = [];
     const metrics0 = await scrape(http);
     const cpu0 = readProc(server.pid);
+    const threads0 = readThreads(server.pid);
+    const wait0 = { server: readRunQueueWaitMs(server.pid) ?? NaN, loadgen: readRunQueueWaitMs(lg.pid) ?? NaN };
     const machine = new SystemCpuWindow(cpus().length);
     const driver0 = process.cpuUsage();
     const driverAt0 = performance.now();
@@ -270,6 +284,19 @@ async function main(): Promise<void> {
     blockLatency.push(decodeHistogram(raw.latency));
     const r = summary(raw);
     const memory = rssSplit(server.pid);
+    const split3 = memorySplit(server.pid) ?? { mainHeapMb: NaN, arenasMb: NaN, otherAnonMb: NaN, fileMb: NaN };
+    const blockSeconds = (performance.now() - driverAt0) / 1000;
+    const runWait = (pid: number, from: number): number => round(((readRunQueueWaitMs(pid) ?? NaN) - from) / blockSeconds);
+    const serverRunWait = runWait(server.pid, wait0.server);
+    const loadgenRunWait = runWait(lg.pid, wait0.loadgen);
+    const threads = threadCpu(server.pid, threads0, readThreads(server.pid), (performance.now() - driverAt0) / 1000);
+    // BENCH_SMAPS_DIR: keep the server's /proc/<pid>/smaps after every block, to tell which mapping grows
+    // (the main thread's brk heap, one thread's malloc arena, V8 pages, LMDB maps).
+    const smapsDir = process.env.BENCH_SMAPS_DIR;
+    if (smapsDir) {
+      mkdirSync(smapsDir, { recursive: true });
+      writeFileSync(join(smapsDir, `block-${blocks.length + 1}.smaps`), readFileSync(`/proc/${server.pid}/smaps`));
+    }
     const pins = [...pinMs].sort((a, b) => a - b);
     blocks.push({
       swaps: swapsDone - blockStart,
@@ -285,11 +312,18 @@ async function main(): Promise<void> {
       errors: r.errors,
       rssMb: Math.round((cpu1?.rssKb ?? 0) / 1024),
       ...memory,
+      serverRunWaitMsPerS: serverRunWait,
+      minorFaultsPerS: cpu0 && cpu1 ? Math.round((cpu1.minorFaults - cpu0.minorFaults) / blockSeconds) : NaN,
+      loadgenRunWaitMsPerS: loadgenRunWait,
+      mainHeapMb: split3.mainHeapMb,
+      arenasMb: split3.arenasMb,
+      otherAnonMb: split3.otherAnonMb,
       where,
+      threads,
     });
     const b = blocks.at(-1) as CreepBlock;
     console.log(
-      `creep block ${blocks.length}: ${swapsDone} swaps so far, P99 ${b.latency.p99} ms (send lag ${b.sendLag.p99}, server ${b.serverUs.p99}), task µs queue/handoff/worker ${b.where.queueUs}/${b.where.handoffUs}/${b.where.workerUs}, loop P99 ${b.where.loopP99Ms} ms, main GC ${b.where.mainGcMsPerS} ms/s, pin P50 ${b.pinP50Ms} ms, server CPU ${b.serverCpu}%, errors ${JSON.stringify(b.errors)}, RSS ${b.rssMb} MB (anon ${b.anonMb}, file ${b.fileMb})`,
+      `creep block ${blocks.length}: ${swapsDone} swaps so far, P99 ${b.latency.p99} ms (send lag ${b.sendLag.p99}, server ${b.serverUs.p99}), task µs queue/handoff/worker ${b.where.queueUs}/${b.where.handoffUs}/${b.where.workerUs}, loop P99 ${b.where.loopP99Ms} ms, main GC ${b.where.mainGcMsPerS} ms/s, pin P50 ${b.pinP50Ms} ms, server CPU ${b.serverCpu}%, run-queue wait ${b.serverRunWaitMsPerS}/${b.loadgenRunWaitMsPerS} ms/s, minor faults ${b.minorFaultsPerS}/s, errors ${JSON.stringify(b.errors)}, RSS ${b.rssMb} MB (anon ${b.anonMb}, file ${b.fileMb}); threads ${b.threads.map((t) => `${t.name}:${t.cpuPercent}%`).join(' ')}`,
     );
   }
   const creepSwaps = swapsDone - swapsBeforeCreep;
@@ -321,6 +355,12 @@ async function main(): Promise<void> {
     serverCpuLast: mean(blocks.slice(-third).map((b) => b.serverCpu)),
     anonMbFirst: blocks[0]?.anonMb ?? 0,
     anonMbLast: blocks.at(-1)?.anonMb ?? 0,
+    arenasMbFirst: blocks[0]?.arenasMb ?? 0,
+    arenasMbLast: blocks.at(-1)?.arenasMb ?? 0,
+    mainHeapMbFirst: blocks[0]?.mainHeapMb ?? 0,
+    mainHeapMbLast: blocks.at(-1)?.mainHeapMb ?? 0,
+    otherAnonMbFirst: blocks[0]?.otherAnonMb ?? 0,
+    otherAnonMbLast: blocks.at(-1)?.otherAnonMb ?? 0,
   };
   const afterRatio = { p99: after.latency.p99 / steady.latency.p99, serverP50: after.serverUs.p50 / steady.serverUs.p50 };
 
@@ -362,15 +402,19 @@ async function main(): Promise<void> {
     '',
     `Creep: ${creepSwaps} swaps in blocks of ${blockSize}, one every ${interval} ms, under ${values['creep-rate']}/s:`,
     '',
-    '| block | swaps | P50 ms | P99 ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per task µs: queue / hand-off / worker | main loop delay P99 / max ms | main GC ms/s | pin P50 ms | pin max ms | CPU: server / load generator / driver / whole machine | errors | server RSS MB after | of which anonymous | of which file-backed (LMDB maps) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| block | swaps | P50 ms | P99 ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per task µs: queue / hand-off / worker | main loop delay P99 / max ms | main GC ms/s | pin P50 ms | pin max ms | CPU: server / load generator / driver / whole machine | waiting for a CPU, ms/s: server / load generator | server minor page faults /s | errors | server RSS MB after | of which anonymous | anonymous: main malloc heap / thread malloc arenas / other | of which file-backed (LMDB maps) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...blocks.map(
       (b, i) =>
-        `| ${i + 1} | ${b.swaps} | ${b.latency.p50} | ${b.latency.p99} | ${b.sendLag.p99} | ${b.serverUs.p50} | ${b.serverUs.p99} | ${b.where.queueUs} / ${b.where.handoffUs} / ${b.where.workerUs} | ${b.where.loopP99Ms} / ${b.where.loopMaxMs} | ${b.where.mainGcMsPerS} | ${b.pinP50Ms} | ${b.pinMaxMs} | ${b.serverCpu}% / ${b.loadgenCpu}% / ${b.driverCpu}% / ${b.machineCpu}% | ${JSON.stringify(b.errors)} | ${b.rssMb} | ${b.anonMb} | ${b.fileMb} |`,
+        `| ${i + 1} | ${b.swaps} | ${b.latency.p50} | ${b.latency.p99} | ${b.sendLag.p99} | ${b.serverUs.p50} | ${b.serverUs.p99} | ${b.where.queueUs} / ${b.where.handoffUs} / ${b.where.workerUs} | ${b.where.loopP99Ms} / ${b.where.loopMaxMs} | ${b.where.mainGcMsPerS} | ${b.pinP50Ms} | ${b.pinMaxMs} | ${b.serverCpu}% / ${b.loadgenCpu}% / ${b.driverCpu}% / ${b.machineCpu}% | ${b.serverRunWaitMsPerS} / ${b.loadgenRunWaitMsPerS} | ${b.minorFaultsPerS} | ${JSON.stringify(b.errors)} | ${b.rssMb} | ${b.anonMb} | ${b.mainHeapMb} / ${b.arenasMb} / ${b.otherAnonMb} | ${b.fileMb} |`,
     ),
     '',
     `First ${creep.blocksPooled} blocks against the last ${creep.blocksPooled}: P99 (requests pooled) ${creep.firstP99} -> ${creep.lastP99} ms = **${creep.p99Ratio.toFixed(2)}x**;` +
-      ` pin P50 ${creep.pinP50MsFirst} -> ${creep.pinP50MsLast} ms; server CPU ${creep.serverCpuFirst}% -> ${creep.serverCpuLast}%; anonymous memory ${creep.anonMbFirst} -> ${creep.anonMbLast} MB.`,
+      ` pin P50 ${creep.pinP50MsFirst} -> ${creep.pinP50MsLast} ms; server CPU ${creep.serverCpuFirst}% -> ${creep.serverCpuLast}%; anonymous memory ${creep.anonMbFirst} -> ${creep.anonMbLast} MB` +
+      ` (main malloc heap ${creep.mainHeapMbFirst} -> ${creep.mainHeapMbLast}, thread malloc arenas ${creep.arenasMbFirst} -> ${creep.arenasMbLast}, other ${creep.otherAnonMbFirst} -> ${creep.otherAnonMbLast}).`,
+    '',
+    'The main malloc heap holds the decision cache, which fills with traffic up to its bound (decisionCacheSize, 200,000 decisions by default), swaps or not;' +
+      ' native memory that model swaps leaked or fragmented would show in the thread malloc arenas (bench/load/memory-split.ts).',
   ].join('\n');
   writeFileSync(`bench/results/${values.name}.md`, md + '\n');
   console.log(md);
@@ -393,9 +437,44 @@ interface CreepBlock {
   rssMb: number;
   anonMb: number;
   fileMb: number;
+  /** Time runnable but waiting for a CPU, ms per second of the block, summed over the process's threads. */
+  serverRunWaitMsPerS: number;
+  /** The server's minor page faults per second over the block (fresh pages the allocator asked the kernel for). */
+  minorFaultsPerS: number;
+  loadgenRunWaitMsPerS: number;
+  /** The anonymous memory's owners (bench/load/memory-split.ts). */
+  mainHeapMb: number;
+  arenasMb: number;
+  otherAnonMb: number;
   /** Where the server's time went over the block (pool split, main-thread loop delay and GC): tells a creep
    * in the workers' own time from one on the main thread. */
   where: PhaseSplit;
+  /** The server's busiest threads over the block, CPU % of one core (tid = pid is the main thread). */
+  threads: BlockThread[];
+}
+
+interface BlockThread {
+  tid: number;
+  /** /proc's thread name (V8's helpers, libuv's pool and worker threads name themselves). */
+  name: string;
+  nice: number;
+  cpuPercent: number;
+}
+
+/** Each thread's CPU over a block, busiest first (the top 8): a creep in one thread shows in its own column. */
+function threadCpu(pid: number, before: Map<number, ThreadCpu>, after: Map<number, ThreadCpu>, seconds: number): BlockThread[] {
+  const out: BlockThread[] = [];
+  for (const [tid, t] of after) {
+    let name = '?';
+    try {
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      // the thread ended meanwhile
+    }
+    const ms = t.cpuMs - (before.get(tid)?.cpuMs ?? 0);
+    out.push({ tid, name: tid === pid ? 'main' : name, nice: t.nice, cpuPercent: round((ms / 1000 / seconds) * 100) });
+  }
+  return out.sort((a, b) => b.cpuPercent - a.cpuPercent).slice(0, 8);
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10;

@@ -13,6 +13,10 @@ export interface ProcSample {
   /** utime + stime, ms of CPU. */
   cpuMs: number;
   rssKb: number;
+  /** Page faults so far, all threads: minor (no disk read: a fresh page, zeroed, or one in the page cache)
+   * and major (read from disk). */
+  minorFaults: number;
+  majorFaults: number;
   atMs: number;
 }
 
@@ -23,7 +27,13 @@ export function readProc(pid: number): ProcSample | null {
     const stime = Number(rest[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-    return { cpuMs: ((utime + stime) * 1000) / CLK_TCK, rssKb: m ? Number(m[1]) : 0, atMs: performance.now() };
+    return {
+      cpuMs: ((utime + stime) * 1000) / CLK_TCK,
+      rssKb: m ? Number(m[1]) : 0,
+      minorFaults: Number(rest[7]),
+      majorFaults: Number(rest[9]),
+      atMs: performance.now(),
+    };
   } catch {
     return null;
   }
@@ -127,4 +137,28 @@ export class SystemCpuWindow {
     if (!this.first || !end || end.total <= this.first.total) return null;
     return ((end.busy - this.first.busy) / (end.total - this.first.total)) * 100 * this.cores;
   }
+}
+
+/**
+ * Time the threads of `pid` spent runnable but waiting for a CPU, summed, in ms (the second field of
+ * /proc/<pid>/task/<tid>/schedstat; needs a kernel with schedstats, else null). Rising while CPU use stays
+ * flat, it says the threads are crowding each other (or the machine) in bursts that averages hide.
+ */
+export function readRunQueueWaitMs(pid: number): number | null {
+  let ns = 0;
+  let any = false;
+  try {
+    for (const name of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const f = readFileSync(`/proc/${pid}/task/${name}/schedstat`, 'utf8').trim().split(' ');
+        ns += Number(f[1]);
+        any = true;
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  } catch {
+    return null;
+  }
+  return any ? ns / 1e6 : null;
 }

@@ -14,10 +14,11 @@
  *   [4]                 threadId of the worker that asks for no new tasks while it rebuilds (0: none)
  *   [5]                 closing: 1 once the pool has begun to shut down (main writes)
  *   [6]                 native stretches in progress, summed over workers (start-up, builds, tasks)
- *   [7 + 4*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
- *   [7 + 4*i + 1]       worker i catalog version in use (0: none)
- *   [7 + 4*i + 2]       worker i model generation in use
- *   [7 + 4*i + 3]       worker i decisions served (wraps; for /v1/info)
+ *   [7 + 5*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
+ *   [7 + 5*i + 1]       worker i catalog version in use (0: none)
+ *   [7 + 5*i + 2]       worker i model generation in use
+ *   [7 + 5*i + 3]       worker i decisions served (wraps; for /v1/info)
+ *   [7 + 5*i + 4]       worker i full GCs run between views (workers/inference/worker.ts; for /readyz)
  *
  * The rebuild token: building a view (offer tower over the catalog, a new ONNX session) occupies a worker
  * for tens of milliseconds at 10k offers, and most of it is synchronous (ONNX Runtime creates a session and
@@ -45,7 +46,7 @@ export const WORKER_STATE = { starting: 0, serving: 1, failed: 2 } as const;
 const HEADER = 7;
 const CLOSING = 5;
 const NATIVE = 6;
-const SLOT = 4;
+const SLOT = 5;
 
 export class ControlBlock {
   readonly words: Int32Array;
@@ -157,13 +158,19 @@ export class ControlBlock {
     Atomics.add(this.words, HEADER + SLOT * slot + 3, n);
   }
 
-  worker(slot: number): { state: number; catalogVersion: number; modelGeneration: number; served: number } {
+  /** One more full GC run by the worker in `slot` between two views (workers/inference/worker.ts). */
+  countCollection(slot: number): void {
+    Atomics.add(this.words, HEADER + SLOT * slot + 4, 1);
+  }
+
+  worker(slot: number): { state: number; catalogVersion: number; modelGeneration: number; served: number; collections: number } {
     const base = HEADER + SLOT * slot;
     return {
       state: Atomics.load(this.words, base),
       catalogVersion: Atomics.load(this.words, base + 1),
       modelGeneration: Atomics.load(this.words, base + 2),
       served: Atomics.load(this.words, base + 3) >>> 0,
+      collections: Atomics.load(this.words, base + 4),
     };
   }
 }

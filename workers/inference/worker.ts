@@ -45,6 +45,16 @@ import { decideBatch } from './decide.js';
 const REBUILD_TOKEN_WAIT_MS = 1000;
 /** Longest a steered worker waits for its running tasks before building anyway (a task takes ~1 ms). */
 const DRAIN_WAIT_MS = 50;
+/**
+ * One full GC every this many view swaps, run while the worker still holds the rebuild token and is steered
+ * away from traffic. Why: the heap tuning (src/pool/heap-tuning.ts) leaves a worker so much room that it went
+ * thousands of swaps without a full GC, and P99 rose after 1,500-2,000 swaps; with a full GC every 50 it rose
+ * far less (bench/RESULTS.md session 7). It costs ~10-20 ms of this worker's time per 50 swaps, when no task
+ * is waiting for it (in a pool of one, nothing can be steered, and the tasks that arrive meanwhile wait).
+ */
+const FULL_GC_EVERY_SWAPS = 50;
+/** V8's gc(), present because the pool sets --expose-gc before any worker starts (heap-tuning.ts). */
+const fullGc = (globalThis as { gc?: () => void }).gc;
 
 const data = workerData as InferenceWorkerData;
 const control = new ControlBlock(data.control, data.poolSize);
@@ -81,6 +91,8 @@ let snapshot = null as CatalogSnapshot | null;
 let building: Promise<void> | null = null;
 /** Tasks running on a view (between acquire and release): a steered build waits for them to end. */
 let active = 0;
+/** Views replaced so far (each one a swap): every FULL_GC_EVERY_SWAPS-th is followed by a full GC. */
+let swaps = 0;
 /** True while a build does its work (after a steered build's drain): a task that starts then waited behind a
  * build step, and is reported as such (WorkerTaskResult.duringRebuild). */
 let rebuilding = false;
@@ -150,6 +162,10 @@ async function build(): Promise<void> {
     modelGeneration = target.generation;
     control.setWorker(slot, WORKER_STATE.serving, view.catalogVersion, modelGeneration);
     await old?.retire();
+    if (old && ++swaps % FULL_GC_EVERY_SWAPS === 0 && fullGc) {
+      fullGc();
+      control.countCollection(slot);
+    }
   } catch (err) {
     if (modelChanges) failedGeneration = target.generation;
     throw err;

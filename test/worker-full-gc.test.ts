@@ -1,0 +1,67 @@
+/**
+ * Every inference worker runs one full GC per FULL_GC_EVERY_SWAPS (50) view swaps, inside its steered build
+ * (workers/inference/worker.ts; why: src/pool/heap-tuning.ts). On a real server with two real workers, model
+ * swaps by operator pin: no worker has collected after 40 swaps, each has exactly once by the 50th (a few
+ * more swaps of slack, in case a catalog build counted too). The count comes from the workers' own slots in
+ * the control block, as /readyz reports it; without gc() in the worker isolates it stays 0 and this fails.
+ */
+import { describe, expect, it } from 'vitest';
+import { writeAlternateModels } from '../bench/load/alternate-models.js';
+import { startTestServer, type TestServer } from './helpers/harness.js';
+import { eventually } from './helpers/learning-fixtures.js';
+
+interface WorkerSlot {
+  modelGeneration: number;
+  collections: number;
+}
+
+async function workers(t: TestServer): Promise<WorkerSlot[]> {
+  const body = (await (await fetch(`${t.http}/readyz`)).json()) as { workers: WorkerSlot[] };
+  return body.workers;
+}
+
+describe('inference workers run a full GC between views', () => {
+  it('once per 50 model swaps, on each worker', async () => {
+    const t = await startTestServer({ overrides: { poolSize: 2, learning: true, exportEverySeconds: 86_400, exportEveryExamples: 100_000_000 } });
+    const admin = { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' };
+    try {
+      const versions = await writeAlternateModels(t.dataDir, [21, 22], 'full gc test');
+      expect((await fetch(`${t.http}/admin/models/pin`, { method: 'POST', headers: admin, body: '{}' })).status).toBe(200);
+      await eventually(
+        async () => {
+          const reg = (await (await fetch(`${t.http}/admin/models`, { headers: admin })).json()) as { entries: { version: string }[] };
+          return versions.every((v) => reg.entries.some((e) => e.version === v)) ? true : undefined;
+        },
+        30_000,
+        'the registry to list both versions',
+      );
+      const swap = async (i: number): Promise<WorkerSlot[]> => {
+        const res = await fetch(`${t.http}/admin/models/pin`, { method: 'POST', headers: admin, body: JSON.stringify({ version: versions[i % 2] }) });
+        expect(res.status).toBe(200);
+        const { generation } = (await res.json()) as { generation: number };
+        // Both workers on the new generation: each has replaced its view once more.
+        return eventually(async () => {
+          const ws = await workers(t);
+          return ws.every((w) => w.modelGeneration >= generation) ? ws : undefined;
+        }, 20_000, `both workers on generation ${generation}`);
+      };
+      let i = 0;
+      for (; i < 40; i++) await swap(i);
+      expect((await workers(t)).map((w) => w.collections)).toEqual([0, 0]);
+      for (; i < 50; i++) await swap(i);
+      // The GC follows the 50th view swap inside the same build: wait for it, with a few swaps of slack.
+      const collected = async (): Promise<number[] | undefined> => {
+        const ws = await workers(t);
+        return ws.every((w) => w.collections >= 1) ? ws.map((w) => w.collections) : undefined;
+      };
+      let after = await eventually(collected, 2_000, 'a full GC on both workers').catch(() => undefined);
+      for (; after === undefined && i < 55; i++) {
+        await swap(i);
+        after = await eventually(collected, 2_000, 'a full GC on both workers').catch(() => undefined);
+      }
+      expect(after).toEqual([1, 1]);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+});
