@@ -25,7 +25,7 @@
  *                               FULL_GC_EVERY_SWAPS view swaps (workers/inference/worker.ts). With the two
  *                               flags above a worker went thousands of swaps without one, and the server's P99
  *                               rose after 1,500-2,000 swaps; a full GC every 50 swaps, run while the worker
- *                               is steered away from traffic, cut that rise from 1.35-1.87x to 1.24-1.26x
+ *                               is steered away from traffic, cut that rise from 1.35-1.87x to 1.16-1.26x
  *                               over 3,000 swaps (bench/RESULTS.md session 7). The main thread's own context
  *                               exists before this runs, so it gets no gc(); nothing else calls it.
  *

@@ -49,8 +49,9 @@ const DRAIN_WAIT_MS = 50;
  * One full GC every this many view swaps, run while the worker still holds the rebuild token and is steered
  * away from traffic. Why: the heap tuning (src/pool/heap-tuning.ts) leaves a worker so much room that it went
  * thousands of swaps without a full GC, and P99 rose after 1,500-2,000 swaps; with a full GC every 50 it rose
- * far less (bench/RESULTS.md session 7). It costs ~10-20 ms of this worker's time per 50 swaps, when no task
- * is waiting for it (in a pool of one, nothing can be steered, and the tasks that arrive meanwhile wait).
+ * far less (bench/RESULTS.md session 7). It costs one full GC of this worker's heap (~26 MB live) per 50
+ * swaps, at a moment when no task waits for it (in a pool of one, nothing can be steered, and the tasks that
+ * arrive meanwhile wait).
  */
 const FULL_GC_EVERY_SWAPS = 50;
 /** V8's gc(), present because the pool sets --expose-gc before any worker starts (heap-tuning.ts). */
