@@ -4,6 +4,8 @@
  * swaps by operator pin: no worker has collected after 40 swaps, each has exactly once by the 50th (a few
  * more swaps of slack, in case a catalog build counted too). The count comes from the workers' own slots in
  * the control block, as /readyz reports it; without gc() in the worker isolates it stays 0 and this fails.
+ * The model manager thread does the same per 50 validations (src/model-manager/manager.ts), which
+ * /admin/models reports with its count of validations.
  */
 import { describe, expect, it } from 'vitest';
 import { writeAlternateModels } from '../bench/load/alternate-models.js';
@@ -20,8 +22,8 @@ async function workers(t: TestServer): Promise<WorkerSlot[]> {
   return body.workers;
 }
 
-describe('inference workers run a full GC between views', () => {
-  it('once per 50 model swaps, on each worker', async () => {
+describe('inference workers and the model manager run a full GC between models', () => {
+  it('once per 50 model swaps on each worker, once per 50 validations in the manager', async () => {
     const t = await startTestServer({ overrides: { poolSize: 2, learning: true, exportEverySeconds: 86_400, exportEveryExamples: 100_000_000 } });
     const admin = { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' };
     try {
@@ -60,6 +62,10 @@ describe('inference workers run a full GC between views', () => {
         after = await eventually(collected, 2_000, 'a full GC on both workers').catch(() => undefined);
       }
       expect(after).toEqual([1, 1]);
+      // The model manager thread runs its own, one per 50 validations (each pin above was one load check).
+      const { manager } = (await (await fetch(`${t.http}/admin/models`, { headers: admin })).json()) as { manager: { validations: number; collections: number } };
+      expect(manager.validations).toBeGreaterThanOrEqual(50);
+      expect(manager.collections).toBe(Math.floor(manager.validations / 50));
     } finally {
       await t.close();
     }

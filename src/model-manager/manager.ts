@@ -41,6 +41,17 @@ export interface ModelManagerDeps {
 /** Bound on policy steps per poll, so one poll cannot run away (each step validates at most one model). */
 const MAX_STEPS_PER_POLL = 16;
 const CANARY_TXN_ROWS = 64;
+/**
+ * One full GC every this many validations. Each validation (a load check of a pinned version included) opens
+ * three or four ONNX sessions on this thread and releases them; the serving process's heap tuning
+ * (src/pool/heap-tuning.ts) leaves this thread, like the inference workers, so much room that it went
+ * thousands of them without a full GC. Over 3,000 back-to-back swaps, adding this to the workers' own full GC
+ * (workers/inference/worker.ts) took the late P99 rise from 1.16-1.26x to 1.01x (bench/RESULTS.md session 7).
+ * The thread runs at a lower priority and serves no request, so the pause costs no decision anything.
+ */
+const FULL_GC_EVERY_VALIDATIONS = 50;
+/** V8's gc(), present in threads started after the serving process set --expose-gc (heap-tuning.ts). */
+const fullGc = (globalThis as { gc?: () => void }).gc;
 
 type Check = { ok: true } | { ok: false; reason: string; report: ValidationReport };
 
@@ -62,6 +73,8 @@ export class ModelManager {
   #stopping: Promise<void> | null = null;
   /** The serving change that could not be resolved, reported once rather than every poll. */
   #stuck: string | null = null;
+  #validations = 0;
+  #collections = 0;
 
   constructor(deps: ModelManagerDeps) {
     this.#reg = deps.registry;
@@ -117,7 +130,7 @@ export class ModelManager {
           }
         }
         if (req.type !== 'list') await this.#poll();
-        return { type: 'reply', id: req.id, ok: true, registry: summary(await this.#reg.state()) };
+        return { type: 'reply', id: req.id, ok: true, registry: summary(await this.#reg.state(), { validations: this.#validations, collections: this.#collections }) };
       } catch (err) {
         return { type: 'reply', id: req.id, ok: false, error: toWireError(err) };
       }
@@ -182,6 +195,7 @@ export class ModelManager {
           return changed;
         case 'check': {
           const report = await checkLoadable(this.#reg.dirOf(d.version), await this.#canary());
+          this.#validated();
           this.#checks.set(key, report.ok ? { ok: true } : { ok: false, reason: report.reason ?? report.stage, report });
           break;
         }
@@ -220,6 +234,14 @@ export class ModelManager {
     return changed;
   }
 
+  /** Counts a validation, and runs the full GC every FULL_GC_EVERY_VALIDATIONS-th (see there). */
+  #validated(): void {
+    if (++this.#validations % FULL_GC_EVERY_VALIDATIONS === 0 && fullGc) {
+      fullGc();
+      this.#collections++;
+    }
+  }
+
   async #promoteCandidates(): Promise<boolean> {
     let changed = false;
     for (let step = 0; step < MAX_STEPS_PER_POLL; step++) {
@@ -238,6 +260,7 @@ export class ModelManager {
             holdout: this.#holdout?.snapshot() ?? null,
             quality: { logLossMargin: this.#opt.logLossMargin, minHoldoutExamples: this.#opt.minHoldoutExamples, requireHoldout: this.#opt.requireHoldout },
           });
+          this.#validated();
           this.#reports.set(d.version, report);
           this.#verdicts.set(d.version, report.ok ? { ok: true, baseline: s.serving } : { ok: false, baseline: s.serving, reason: report.reason ?? report.stage });
           break;
@@ -322,6 +345,6 @@ export class ModelManager {
   }
 }
 
-export function summary(s: RegistryState): RegistrySummary {
-  return { serving: s.serving, generation: s.generation, pinned: s.pinned, entries: s.entries };
+export function summary(s: RegistryState, manager: RegistrySummary['manager']): RegistrySummary {
+  return { serving: s.serving, generation: s.generation, pinned: s.pinned, entries: s.entries, manager };
 }

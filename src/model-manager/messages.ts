@@ -39,6 +39,9 @@ export interface RegistrySummary {
   generation: number;
   pinned: boolean;
   entries: RegistryEntry[];
+  /** The model manager thread's own counters: models it validated (load checks included) since it started,
+   * and the full GCs it ran between them (one per FULL_GC_EVERY_VALIDATIONS, manager.ts). */
+  manager: { validations: number; collections: number };
 }
 
 export type ManagerReply =

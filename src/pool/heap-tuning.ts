@@ -21,13 +21,15 @@
  * worker; for the main thread, whose live heap is mostly the recent-decision cache, up to twice that cache),
  * and idle threads do not shrink: the server's RSS ran ~90 MB higher over a 1,000-swap benchmark.
  *
- *   --expose-gc                 gives every worker isolate a gc() function, for one full GC every
- *                               FULL_GC_EVERY_SWAPS view swaps (workers/inference/worker.ts). With the two
- *                               flags above a worker went thousands of swaps without one, and the server's P99
- *                               rose after 1,500-2,000 swaps; a full GC every 50 swaps, run while the worker
- *                               is steered away from traffic, cut that rise from 1.35-1.87x to 1.16-1.26x
- *                               over 3,000 swaps (bench/RESULTS.md session 7). The main thread's own context
- *                               exists before this runs, so it gets no gc(); nothing else calls it.
+ *   --expose-gc                 gives every thread started after it a gc() function: the inference
+ *                               workers run one full GC every FULL_GC_EVERY_SWAPS view swaps
+ *                               (workers/inference/worker.ts), the model manager one every
+ *                               FULL_GC_EVERY_VALIDATIONS (src/model-manager/manager.ts). With the two flags
+ *                               above those threads went thousands of swaps without a full GC, and the
+ *                               server's P99 rose after 1,500-2,000 swaps: 1.35-1.87x over 3,000 swaps, then
+ *                               1.16-1.26x with the workers' GC, and 1.01x in one run with both
+ *                               (bench/RESULTS.md session 7). The main thread's context exists before this
+ *                               runs, so it gets no gc(); nothing else calls it.
  *
  * V8 flags are per process, not per isolate (a Worker's execArgv refuses them), and an isolate takes them
  * when it is created; so this runs on the main thread before any worker exists. Idempotent.
