@@ -43,11 +43,13 @@ const MAX_STEPS_PER_POLL = 16;
 const CANARY_TXN_ROWS = 64;
 /**
  * One full GC every this many validations. Each validation (a load check of a pinned version included) opens
- * three or four ONNX sessions on this thread and releases them; the serving process's heap tuning
- * (src/pool/heap-tuning.ts) leaves this thread, like the inference workers, so much room that it went
- * thousands of them without a full GC. Over 3,000 back-to-back swaps, adding this to the workers' own full GC
- * (workers/inference/worker.ts) took the late P99 rise from 1.16-1.26x to 1.01x (bench/RESULTS.md session 7).
- * The thread runs at a lower priority and serves no request, so the pause costs no decision anything.
+ * three or four ONNX sessions on this thread and releases them, and the serving process's heap tuning
+ * (src/pool/heap-tuning.ts) gives this thread, like the inference workers, room for thousands of them between
+ * full GCs. Over 3,000 back-to-back swaps, adding this to the workers' own full GC
+ * (workers/inference/worker.ts) read 1.01x and 1.15x in two runs, against 1.16-1.26x without it: within this
+ * machine's noise, kept because this thread opens more sessions per swap than any worker
+ * (bench/RESULTS.md session 7). The thread runs at a lower priority and serves no request, so the pause
+ * delays no decision.
  */
 const FULL_GC_EVERY_VALIDATIONS = 50;
 /** V8's gc(), present in threads started after the serving process set --expose-gc (heap-tuning.ts). */

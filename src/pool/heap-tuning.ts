@@ -27,7 +27,7 @@
  *                               FULL_GC_EVERY_VALIDATIONS (src/model-manager/manager.ts). With the two flags
  *                               above those threads went thousands of swaps without a full GC, and the
  *                               server's P99 rose after 1,500-2,000 swaps: 1.35-1.87x over 3,000 swaps, then
- *                               1.16-1.26x with the workers' GC, and 1.01x in one run with both
+ *                               1.16-1.26x with the workers' GC, 1.01-1.15x with both
  *                               (bench/RESULTS.md session 7). The main thread's context exists before this
  *                               runs, so it gets no gc(); nothing else calls it.
  *
