@@ -284,12 +284,12 @@ async function main(): Promise<void> {
     blockLatency.push(decodeHistogram(raw.latency));
     const r = summary(raw);
     const memory = rssSplit(server.pid);
-    const split3 = memorySplit(server.pid) ?? { mainHeapMb: NaN, arenasMb: NaN, otherAnonMb: NaN, fileMb: NaN };
+    const owners = memorySplit(server.pid) ?? { mainHeapMb: NaN, arenasMb: NaN, otherAnonMb: NaN };
     const blockSeconds = (performance.now() - driverAt0) / 1000;
     const runWait = (pid: number, from: number): number => round(((readRunQueueWaitMs(pid) ?? NaN) - from) / blockSeconds);
     const serverRunWait = runWait(server.pid, wait0.server);
     const loadgenRunWait = runWait(lg.pid, wait0.loadgen);
-    const threads = threadCpu(server.pid, threads0, readThreads(server.pid), (performance.now() - driverAt0) / 1000);
+    const threads = threadCpu(server.pid, threads0, readThreads(server.pid), blockSeconds);
     // BENCH_SMAPS_DIR: keep the server's /proc/<pid>/smaps after every block, to tell which mapping grows
     // (the main thread's brk heap, one thread's malloc arena, V8 pages, LMDB maps).
     const smapsDir = process.env.BENCH_SMAPS_DIR;
@@ -315,9 +315,7 @@ async function main(): Promise<void> {
       serverRunWaitMsPerS: serverRunWait,
       minorFaultsPerS: cpu0 && cpu1 ? Math.round((cpu1.minorFaults - cpu0.minorFaults) / blockSeconds) : NaN,
       loadgenRunWaitMsPerS: loadgenRunWait,
-      mainHeapMb: split3.mainHeapMb,
-      arenasMb: split3.arenasMb,
-      otherAnonMb: split3.otherAnonMb,
+      ...owners,
       where,
       threads,
     });

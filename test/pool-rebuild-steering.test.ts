@@ -6,10 +6,10 @@
  * to) some, which shows the counter sees what it counts. Either way no request fails.
  */
 import { describe, expect, it } from 'vitest';
-import { writeAlternateModels } from '../bench/load/alternate-models.js';
 import type { Answer } from '../src/client/client.js';
 import { pipelinedLoad, startTestServer } from './helpers/harness.js';
 import { eventually } from './helpers/learning-fixtures.js';
+import { pinnableModels } from './helpers/pinnable-models.js';
 
 const SWAPS = 16;
 
@@ -22,18 +22,8 @@ async function metric(http: string, name: string): Promise<number> {
 
 async function swapUnderLoad(poolSize: number): Promise<{ answers: Answer[]; duringRebuild: number; tasks: number; last: string }> {
   const t = await startTestServer({ overrides: { poolSize, learning: true, exportEverySeconds: 86_400, exportEveryExamples: 100_000_000 } });
-  const admin = { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' };
   try {
-    const versions = await writeAlternateModels(t.dataDir, [11, 12], 'steering test');
-    expect((await fetch(`${t.http}/admin/models/pin`, { method: 'POST', headers: admin, body: '{}' })).status).toBe(200);
-    await eventually(
-      async () => {
-        const reg = (await (await fetch(`${t.http}/admin/models`, { headers: admin })).json()) as { entries: { version: string }[] };
-        return versions.every((v) => reg.entries.some((e) => e.version === v)) ? true : undefined;
-      },
-      30_000,
-      'the registry to list both versions',
-    );
+    const { versions, admin } = await pinnableModels(t, [11, 12], 'steering test');
 
     const c = await t.connect();
     const load = pipelinedLoad(c, 32);

@@ -8,9 +8,9 @@
  * /admin/models reports with its count of validations.
  */
 import { describe, expect, it } from 'vitest';
-import { writeAlternateModels } from '../bench/load/alternate-models.js';
 import { startTestServer, type TestServer } from './helpers/harness.js';
 import { eventually } from './helpers/learning-fixtures.js';
+import { pinnableModels } from './helpers/pinnable-models.js';
 
 interface WorkerSlot {
   modelGeneration: number;
@@ -25,18 +25,8 @@ async function workers(t: TestServer): Promise<WorkerSlot[]> {
 describe('inference workers and the model manager run a full GC between models', () => {
   it('once per 50 model swaps on each worker, once per 50 validations in the manager', async () => {
     const t = await startTestServer({ overrides: { poolSize: 2, learning: true, exportEverySeconds: 86_400, exportEveryExamples: 100_000_000 } });
-    const admin = { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' };
     try {
-      const versions = await writeAlternateModels(t.dataDir, [21, 22], 'full gc test');
-      expect((await fetch(`${t.http}/admin/models/pin`, { method: 'POST', headers: admin, body: '{}' })).status).toBe(200);
-      await eventually(
-        async () => {
-          const reg = (await (await fetch(`${t.http}/admin/models`, { headers: admin })).json()) as { entries: { version: string }[] };
-          return versions.every((v) => reg.entries.some((e) => e.version === v)) ? true : undefined;
-        },
-        30_000,
-        'the registry to list both versions',
-      );
+      const { versions, admin } = await pinnableModels(t, [21, 22], 'full gc test');
       const swap = async (i: number): Promise<WorkerSlot[]> => {
         const res = await fetch(`${t.http}/admin/models/pin`, { method: 'POST', headers: admin, body: JSON.stringify({ version: versions[i % 2] }) });
         expect(res.status).toBe(200);

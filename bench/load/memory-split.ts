@@ -10,10 +10,13 @@
  *              them, so a model swap that leaked or fragmented native memory would show here.
  *   other      every other anonymous mapping: V8's heap pages, and blocks large enough that malloc maps them
  *              on their own.
- *   file       file-backed resident pages (LMDB's maps, the binaries).
  *
- * The arena test is a heuristic (a V8 page could happen to sit on a 64 MB boundary); in practice the split
- * matches what the server's threads allocate. All values in MB.
+ * File-backed pages (LMDB's maps) are not split here: /proc/<pid>/status's RssFile has them.
+ *
+ * The arena test is a heuristic (a V8 page could happen to sit on a 64 MB boundary). And when the brk heap
+ * cannot grow (a mapping sits above it), glibc's main arena goes on in mmapped memory, which lands in
+ * "other": the 1,000-swap run of bench/RESULTS.md session 7 shows a 2 MB main heap for that reason. All
+ * values in MB.
  */
 import { readFileSync } from 'node:fs';
 
@@ -21,7 +24,6 @@ export interface MemorySplit {
   mainHeapMb: number;
   arenasMb: number;
   otherAnonMb: number;
-  fileMb: number;
 }
 
 const ARENA_BYTES = 64 * 1024 * 1024;
@@ -33,7 +35,6 @@ interface Mapping {
   end: number;
   name: string;
   anonKb: number;
-  rssKb: number;
 }
 
 function parse(text: string): Mapping[] {
@@ -42,15 +43,12 @@ function parse(text: string): Mapping[] {
   for (const line of text.split('\n')) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
-      cur = { start: parseInt(head[1], 16), end: parseInt(head[2], 16), name: head[3].trim(), anonKb: 0, rssKb: 0 };
+      cur = { start: parseInt(head[1], 16), end: parseInt(head[2], 16), name: head[3].trim(), anonKb: 0 };
       maps.push(cur);
       continue;
     }
-    const field = /^(Rss|Anonymous):\s+(\d+) kB/.exec(line);
-    if (field && cur) {
-      if (field[1] === 'Rss') cur.rssKb = Number(field[2]);
-      else cur.anonKb = Number(field[2]);
-    }
+    const field = /^Anonymous:\s+(\d+) kB/.exec(line);
+    if (field && cur) cur.anonKb = Number(field[1]);
   }
   return maps;
 }
@@ -66,7 +64,6 @@ export function memorySplit(pid: number): MemorySplit | null {
   let mainHeap = 0;
   let arenas = 0;
   let other = 0;
-  let file = 0;
   // An arena is one 64 MB region split into several mappings (its used part read-write, the rest reserved):
   // group unnamed mappings by region, then judge each region by its first mapping and its span.
   const regions = new Map<number, Mapping[]>();
@@ -77,9 +74,7 @@ export function memorySplit(pid: number): MemorySplit | null {
       const list = regions.get(key);
       if (list) list.push(m);
       else regions.set(key, [m]);
-    } else if (m.name.startsWith('/')) file += m.rssKb - m.anonKb;
-    else other += m.anonKb; // [stack], [vvar] and the like
-    if (m.name.startsWith('/')) other += m.anonKb; // private copies of file pages
+    } else other += m.anonKb; // [stack], private copies of file pages and the like
   }
   for (const list of regions.values()) {
     let start = Infinity;
@@ -94,5 +89,5 @@ export function memorySplit(pid: number): MemorySplit | null {
     else other += kb;
   }
   const mb = (kb: number): number => Math.round(kb / 1024);
-  return { mainHeapMb: mb(mainHeap), arenasMb: mb(arenas), otherAnonMb: mb(other), fileMb: mb(file) };
+  return { mainHeapMb: mb(mainHeap), arenasMb: mb(arenas), otherAnonMb: mb(other) };
 }
