@@ -10,12 +10,11 @@
  *
  *   npm run build && node dist/bench/swap-cpu.bench.js [--offers 10000] [--swaps 60] [--gap-ms 250]
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { parseArgs, promisify } from 'node:util';
-import { writeAlternateModels } from './load/alternate-models.js';
+import { parseArgs } from 'node:util';
 import { readThreads } from './load/proc-stats.js';
-import { prepareCatalog, startTxrank } from './load/servers.js';
+import { prepareCatalog } from './load/servers.js';
+import { startSwapTarget } from './load/swap-target.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,29 +25,17 @@ const { values } = parseArgs({
   },
 });
 const SWAPS = Number(values.swaps);
-const run = promisify(execFile);
 
 async function main(): Promise<void> {
   if (process.platform !== 'linux') throw new Error('this benchmark reads /proc (Linux only)');
   const cat = await prepareCatalog(Number(values.offers));
-  const { stdout } = await run(process.execPath, ['dist/src/cli/keys.js', 'mint', '--admin', '--data', cat.dataDir]);
-  const adminKey = stdout.trim().split('\n').pop() ?? '';
-  const server = await startTxrank(cat, ['--learning', 'true', '--export-every-seconds', '86400', '--export-every-examples', '100000000']);
-  const http = `http://127.0.0.1:${server.port}`;
-  const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
-  const pin = async (version?: string): Promise<void> => {
-    const res = await fetch(`${http}/admin/models/pin`, { method: 'POST', headers, body: JSON.stringify(version === undefined ? {} : { version }) });
-    if (res.status !== 200) throw new Error(`pin ${version}: HTTP ${res.status} ${await res.text()}`);
+  const target = await startSwapTarget(cat, 'swap-cpu');
+  const { server, versions } = target;
+  const pin = async (version: string): Promise<void> => {
+    const res = await target.pin(version);
+    if (res.status !== 200) throw new Error(`pin ${version}: HTTP ${res.status} ${res.text}`);
   };
   try {
-    const versions = await writeAlternateModels(cat.dataDir, [101, 102], 'swap-cpu');
-    await pin();
-    for (let i = 0; ; i++) {
-      const reg = (await (await fetch(`${http}/admin/models`, { headers })).json()) as { entries: { version: string }[] };
-      if (versions.every((v) => reg.entries.some((e) => e.version === v))) break;
-      if (i > 150) throw new Error('the registry did not list the two versions');
-      await new Promise((r) => setTimeout(r, 200));
-    }
     // Warm-up swaps: first session creations, JIT.
     for (let i = 0; i < 4; i++) await pin(versions[i % 2]);
     await new Promise((r) => setTimeout(r, 1000));

@@ -16,22 +16,20 @@
  *
  *   npm run bench:swap [-- --offers 10000 --rate 1000 --seconds 20 --swaps 1000 --creep-interval-ms 100]
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import { parseArgs, promisify } from 'node:util';
-import { writeAlternateModels } from './load/alternate-models.js';
+import { parseArgs } from 'node:util';
 import { decodeHistogram, mergeHistograms, recordMs, newHistogram, summarize, type Histogram, type LatencySummary } from './load/histogram.js';
 import type { LoadConfig, LoadResult } from './load/loadgen.js';
-import type { FromLoadgen, ToLoadgen } from './load/loadgen-process.js';
+import { LoadgenClient } from './load/loadgen-client.js';
 import { memorySplit } from './load/memory-split.js';
-import { readProc, readRunQueueWaitMs, readThreads, SystemCpuWindow, type ThreadCpu } from './load/proc-stats.js';
-import { DEMO_PLACEMENT, prepareCatalog, startTxrank } from './load/servers.js';
+import { readProc, readRssSplit, readRunQueueWaitMs, readThreads, SystemCpuWindow, type ThreadCpu } from './load/proc-stats.js';
+import { NO_SPLIT, scrape, split, type MetricSums, type PhaseSplit } from './load/server-http.js';
+import { DEMO_PLACEMENT, prepareCatalog } from './load/servers.js';
+import { startSwapTarget } from './load/swap-target.js';
 import { defaultDataDir, generateTraffic, writeTraffic } from './load/traffic.js';
 
-const run = promisify(execFile);
 const { values } = parseArgs({
   options: {
     offers: { type: 'string', default: '10000' },
@@ -59,54 +57,13 @@ const OFFERS = Number(values.offers);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 
-class Loadgen {
-  private seq = 0;
-  private readonly waiters = new Map<number, (r: LoadResult) => void>();
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (m: FromLoadgen) => {
-      if (m.type === 'result') this.waiters.get(m.seq)?.(m.result);
-      if (m.type === 'failed') throw new Error(`load generator: ${m.message}`);
-    });
-  }
-  static async start(): Promise<Loadgen> {
-    const child = fork(new URL('./load/loadgen-process.js', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    await new Promise<void>((r) => child.once('message', () => r()));
-    return new Loadgen(child);
-  }
-  run(config: LoadConfig, trafficFile: string): Promise<LoadResult> {
-    const seq = ++this.seq;
-    return new Promise((resolve) => {
-      this.waiters.set(seq, resolve);
-      this.child.send({ type: 'run', seq, config, trafficFile } satisfies ToLoadgen);
-    });
-  }
-  get pid(): number {
-    return this.child.pid ?? 0;
-  }
-  close(): void {
-    this.child.send({ type: 'exit' } satisfies ToLoadgen);
-  }
-}
-
 async function main(): Promise<void> {
   const cat = await prepareCatalog(OFFERS);
-  const { stdout } = await run(process.execPath, ['dist/src/cli/keys.js', 'mint', '--admin', '--data', cat.dataDir]);
-  const adminKey = stdout.trim().split('\n').pop() ?? '';
   const traffic = await generateTraffic(5000, 1, defaultDataDir());
   const trafficFile = join(cat.root, 'traffic.jsonl');
   await writeTraffic(trafficFile, traffic);
-  const server = await startTxrank(cat, ['--learning', 'true', '--export-every-seconds', '86400', '--export-every-examples', '100000000']);
-  const http = `http://127.0.0.1:${server.port}`;
-  const admin = { authorization: `Bearer ${adminKey}` };
-  // Two extra versions to alternate between, registered by dropping them into the registry directory.
-  const versions = await writeAlternateModels(cat.dataDir, [101, 102], 'swap');
-  // Pin first (nothing is promoted automatically), then wait until the registry knows both versions.
-  await post(`${http}/admin/models/pin`, admin, {});
-  for (let i = 0; i < 100; i++) {
-    const reg = (await (await fetch(`${http}/admin/models`, { headers: admin })).json()) as { entries: { version: string }[] };
-    if (versions.every((v) => reg.entries.some((e) => e.version === v))) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const target = await startSwapTarget(cat, 'swap');
+  const { server, http, versions } = target;
   let flip = 0;
   let swapsDone = 0;
   // Each pin's round trip as the operator sees it (the manager's load check of the version, the registry
@@ -115,12 +72,12 @@ async function main(): Promise<void> {
   const swap = async () => {
     const v = versions[flip++ % 2];
     const t0 = performance.now();
-    const res = await post(`${http}/admin/models/pin`, admin, { version: v });
+    const res = await target.pin(v);
     pinMs.push(performance.now() - t0);
     if (res.status === 200) swapsDone++;
   };
 
-  const lg = await Loadgen.start();
+  const lg = await LoadgenClient.start();
   const base: LoadConfig = {
     url: server.url,
     key: cat.key,
@@ -156,7 +113,7 @@ async function main(): Promise<void> {
     const result = await lg.run(config, trafficFile);
     return { result, split: split(a, await scrape(http), (performance.now() - t0) / 1000) };
   };
-  const noSplit: PhaseSplit = { queueUs: NaN, workerUs: NaN, handoffUs: NaN, tasks: 0, duringRebuild: 0, loopP99Ms: NaN, loopMaxMs: NaN, mainGcMsPerS: NaN };
+  const noSplit = NO_SPLIT;
 
   type Arm = 'steady' | 'swapping';
   const interleaved = async (): Promise<Record<Arm, { summary: typeof skipped; split: PhaseSplit }>> => {
@@ -283,7 +240,7 @@ async function main(): Promise<void> {
     const driverCpu = ((driverUse.user + driverUse.system) / 1000 / (performance.now() - driverAt0)) * 100;
     blockLatency.push(decodeHistogram(raw.latency));
     const r = summary(raw);
-    const memory = rssSplit(server.pid);
+    const memory = readRssSplit(server.pid);
     const owners = memorySplit(server.pid) ?? { mainHeapMb: NaN, arenasMb: NaN, otherAnonMb: NaN };
     const blockSeconds = (performance.now() - driverAt0) / 1000;
     const runWait = (pid: number, from: number): number => round(((readRunQueueWaitMs(pid) ?? NaN) - from) / blockSeconds);
@@ -476,76 +433,6 @@ function threadCpu(pid: number, before: Map<number, ThreadCpu>, after: Map<numbe
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10;
-
-/** Sums and counts of the server's pool split (txrank_pool_task_seconds) and main-thread GC, from /metrics. */
-type MetricSums = Record<string, number>;
-async function scrape(http: string): Promise<MetricSums> {
-  const text = await (await fetch(`${http}/metrics`)).text();
-  const out: MetricSums = {};
-  for (const line of text.split('\n')) {
-    const m = /^(txrank_pool_task_seconds_(?:sum|count)\{part="\w+"\}|txrank_process_nodejs_gc_duration_seconds_sum\{kind="\w+"\}|txrank_pool_tasks_during_rebuild_total|txrank_process_nodejs_eventloop_lag_(?:p99|max)_seconds) (\S+)$/.exec(line);
-    if (m) out[m[1]] = Number(m[2]);
-  }
-  return out;
-}
-
-/**
- * Between two scrapes: the mean µs per pool task of each part (queue, worker, hand-off), and the main
- * thread's GC pauses in ms per second of the phase.
- */
-interface PhaseSplit {
-  queueUs: number;
-  workerUs: number;
-  handoffUs: number;
-  tasks: number;
-  /** Tasks that reached a worker while it rebuilt its view (txrank_pool_tasks_during_rebuild_total). */
-  duringRebuild: number;
-  /** The main thread's event-loop delay over the phase, P99 and max, ms (prom-client resets it at each
-   * scrape, so the closing scrape covers the phase): stalls that happen before a frame is read, which the
-   * server-side time cannot see. */
-  loopP99Ms: number;
-  loopMaxMs: number;
-  mainGcMsPerS: number;
-}
-function split(a: MetricSums, b: MetricSums, seconds: number): PhaseSplit {
-  const d = (k: string): number => (b[k] ?? 0) - (a[k] ?? 0);
-  const mean = (part: string): number => {
-    const n = d(`txrank_pool_task_seconds_count{part="${part}"}`);
-    return n > 0 ? Math.round((d(`txrank_pool_task_seconds_sum{part="${part}"}`) / n) * 1e6) : NaN;
-  };
-  const gc = ['minor', 'major', 'incremental', 'weakcb'].reduce((x, k) => x + d(`txrank_process_nodejs_gc_duration_seconds_sum{kind="${k}"}`), 0);
-  return {
-    queueUs: mean('queue'),
-    workerUs: mean('worker'),
-    handoffUs: mean('handoff'),
-    tasks: d('txrank_pool_task_seconds_count{part="worker"}'),
-    duringRebuild: d('txrank_pool_tasks_during_rebuild_total'),
-    loopP99Ms: round((b.txrank_process_nodejs_eventloop_lag_p99_seconds ?? NaN) * 1000),
-    loopMaxMs: round((b.txrank_process_nodejs_eventloop_lag_max_seconds ?? NaN) * 1000),
-    mainGcMsPerS: round((gc * 1000) / seconds),
-  };
-}
-
-/**
- * RSS split (Linux): anonymous (JS heaps, ONNX Runtime, malloc) versus file-backed (LMDB's memory maps, whose
- * pages count once touched, so the decision log written during a run shows up here, not as a leak).
- */
-function rssSplit(pid: number): { anonMb: number; fileMb: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? 0);
-    return { anonMb: Math.round(kb('RssAnon') / 1024), fileMb: Math.round((kb('RssFile') + kb('RssShmem')) / 1024) };
-  } catch {
-    return { anonMb: 0, fileMb: 0 };
-  }
-}
-
-/** POSTs and reads the whole answer: an unread body keeps undici's connection busy, so every later request
- * would open a new one (connection churn in this process and the server's, growing with the swap count). */
-async function post(url: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; text: string }> {
-  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-  return { status: res.status, text: await res.text() };
-}
 
 main().catch((err: unknown) => {
   console.error(err);

@@ -162,3 +162,17 @@ export function readRunQueueWaitMs(pid: number): number | null {
   }
   return any ? ns / 1e6 : null;
 }
+
+/**
+ * RSS split (Linux): anonymous (JS heaps, ONNX Runtime, malloc) versus file-backed (LMDB's memory maps, whose
+ * pages count once touched, so the decision log written during a run shows up here, not as a leak). MB.
+ */
+export function readRssSplit(pid: number): { anonMb: number; fileMb: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? 0);
+    return { anonMb: Math.round(kb('RssAnon') / 1024), fileMb: Math.round((kb('RssFile') + kb('RssShmem')) / 1024) };
+  } catch {
+    return { anonMb: 0, fileMb: 0 };
+  }
+}

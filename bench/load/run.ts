@@ -13,7 +13,6 @@
  *   node dist/bench/load/run.js --url ws://127.0.0.1:7070/v1/ws --key <key> [--tenant freshmart]
  *        [--placement checkout] [--server-pid <pid>] [--offers-label N]
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -23,7 +22,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { decodeHistogram, mergeHistograms, summarize, type LatencySummary } from './histogram.js';
 import type { LoadConfig, LoadMode, LoadResult } from './loadgen.js';
-import type { FromLoadgen, ToLoadgen } from './loadgen-process.js';
+import { LoadgenClient } from './loadgen-client.js';
 import { ProcSampler, SystemCpuWindow, type ProcUsage } from './proc-stats.js';
 import { renderPlot, type Panel } from './plot.js';
 import { DEMO_PLACEMENT, prepareCatalog, removeCatalog, startBaseline, startTxrank, type PreparedCatalog, type RunningServer } from './servers.js';
@@ -80,58 +79,33 @@ function list(s: string): number[] {
 }
 
 class Loadgens {
-  private seq = 0;
-  private readonly waiters = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void }>();
-  private constructor(private readonly children: ChildProcess[]) {
-    for (const c of children) {
-      c.on('message', (m: FromLoadgen) => {
-        if (m.type === 'ready') return;
-        const w = this.waiters.get(m.seq);
-        if (!w) return;
-        this.waiters.delete(m.seq);
-        if (m.type === 'result') w.resolve(m.result);
-        else w.reject(new Error(`load generator: ${m.message}`));
-      });
-      c.on('exit', (code) => {
-        for (const w of this.waiters.values()) w.reject(new Error(`load generator exited (${code})`));
-        this.waiters.clear();
-      });
-    }
-  }
+  private constructor(private readonly clients: LoadgenClient[]) {}
 
   static async start(n: number): Promise<Loadgens> {
-    const file = new URL('./loadgen-process.js', import.meta.url);
-    const children = Array.from({ length: n }, () => fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-    await Promise.all(children.map((c) => new Promise<void>((r) => c.once('message', () => r()))));
-    return new Loadgens(children);
+    return new Loadgens(await Promise.all(Array.from({ length: n }, () => LoadgenClient.start())));
   }
 
   /** Runs one step split over the processes (rate and connections divided, traffic interleaved). */
   async run(config: LoadConfig, trafficFile: string): Promise<LoadResult[]> {
-    const P = this.children.length;
+    const P = this.clients.length;
     return Promise.all(
-      this.children.map((c, p) => {
-        const seq = ++this.seq;
-        const part: LoadConfig = {
-          ...config,
-          connections: Math.max(1, Math.round(config.connections / P)),
-          ...(config.rate ? { rate: config.rate / P } : {}),
-          stride: P,
-          offset: p,
-        };
-        return new Promise<LoadResult>((resolve, reject) => {
-          this.waiters.set(seq, { resolve, reject });
-          const msg: ToLoadgen = { type: 'run', seq, config: part, trafficFile };
-          c.send(msg);
-        });
-      }),
+      this.clients.map((c, p) =>
+        c.run(
+          {
+            ...config,
+            connections: Math.max(1, Math.round(config.connections / P)),
+            ...(config.rate ? { rate: config.rate / P } : {}),
+            stride: P,
+            offset: p,
+          },
+          trafficFile,
+        ),
+      ),
     );
   }
 
   close(): void {
-    for (const c of this.children) {
-      if (c.connected) c.send({ type: 'exit' } satisfies ToLoadgen);
-    }
+    for (const c of this.clients) c.close();
   }
 }
 
