@@ -23,7 +23,7 @@ import type { LoadConfig } from './load/loadgen.js';
 import { LoadgenClient } from './load/loadgen-client.js';
 import { memorySplit, type MemorySplit } from './load/memory-split.js';
 import { readProc, readRssSplit } from './load/proc-stats.js';
-import { scrape, split, type MetricSums, type PhaseSplit } from './load/server-http.js';
+import { readHeaps, scrape, split, type MetricSums, type PhaseSplit, type ThreadHeaps } from './load/server-http.js';
 import { DEMO_PLACEMENT, prepareCatalog, removeCatalog } from './load/servers.js';
 import { startSwapTarget, type SwapTarget } from './load/swap-target.js';
 import { defaultDataDir, generateTraffic, writeTraffic } from './load/traffic.js';
@@ -69,11 +69,14 @@ interface SideFigures {
   where: PhaseSplit;
 }
 
+/** One server's memory: anonymous RSS, its owners (memory-split.ts), and the V8 heaps by thread. */
+type Memory = MemorySplit & ThreadHeaps & { anonMb: number };
+
 interface Block {
   swaps: number;
   pinP50Ms: number;
-  A: SideFigures & { cpu: number; memory: MemorySplit & { anonMb: number } };
-  B: SideFigures & { cpu: number; memory: MemorySplit & { anonMb: number } };
+  A: SideFigures & { cpu: number; memory: Memory };
+  B: SideFigures & { cpu: number; memory: Memory };
 }
 
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -125,8 +128,12 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
   const blocks: Block[] = [];
   const latency: Record<Side, Histogram[]> = { A: [], B: [] };
   let flip = 0;
-  const memoryAt = (t: Twin) => ({ ...(memorySplit(t.target.server.pid) ?? { mainHeapMb: NaN, arenasMb: NaN, otherAnonMb: NaN }), anonMb: readRssSplit(t.target.server.pid).anonMb });
-  const memoryStart = { A: memoryAt(A), B: memoryAt(B) };
+  const memoryAt = async (t: Twin): Promise<Memory> => ({
+    ...(memorySplit(t.target.server.pid) ?? { mainHeapMb: NaN, arenasMb: NaN, otherAnonMb: NaN }),
+    ...(await readHeaps(t.target.http, t.target.admin)),
+    anonMb: readRssSplit(t.target.server.pid).anonMb,
+  });
+  const memoryStart = { A: await memoryAt(A), B: await memoryAt(B) };
   for (let done = 0; done < SWAPS; done += BLOCK) {
     const n = Math.min(BLOCK, SWAPS - done);
     const m0 = { A: await scrape(A.target.http), B: await scrape(B.target.http) };
@@ -156,14 +163,14 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
         errors: r.errors,
         where: split(m, await scrape(t.target.http), seconds),
         cpu: c0 && c1 ? Math.round(((c1.cpuMs - c0.cpuMs) / (c1.atMs - c0.atMs)) * 100) : NaN,
-        memory: memoryAt(t),
+        memory: await memoryAt(t),
       };
     };
     pins.sort((a, b) => a - b);
     blocks.push({ swaps: ok, pinP50Ms: round(pins[Math.floor(pins.length / 2)] ?? NaN), A: await side(A, ra, m0.A, cpu0.A), B: await side(B, rb, m0.B, cpu0.B) });
     const b = blocks.at(-1) as Block;
     console.log(
-      `block ${blocks.length}: ${done + n} swaps; P99 A ${b.A.latency.p99} / B ${b.B.latency.p99} ms; worker µs A ${b.A.where.workerUs} / B ${b.B.where.workerUs}; anon MB A ${b.A.memory.anonMb} / B ${b.B.memory.anonMb}; errors ${JSON.stringify(b.A.errors)} ${JSON.stringify(b.B.errors)}`,
+      `block ${blocks.length}: ${done + n} swaps; P99 A ${b.A.latency.p99} / B ${b.B.latency.p99} ms; worker µs A ${b.A.where.workerUs} / B ${b.B.where.workerUs}; anon MB A ${b.A.memory.anonMb} / B ${b.B.memory.anonMb}; V8 heaps MB main/workers/manager A ${b.A.memory.mainMb}/${b.A.memory.workersMb}/${b.A.memory.managerMb} B ${b.B.memory.mainMb}/${b.B.memory.workersMb}/${b.B.memory.managerMb}; errors ${JSON.stringify(b.A.errors)} ${JSON.stringify(b.B.errors)}`,
     );
   }
   const swapsDone = blocks.reduce((a, b) => a + b.swaps, 0);
@@ -191,10 +198,18 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
   };
   const creepRatio = creep.lastA / creep.lastB / (creep.firstA / creep.firstB);
   const last = blocks.at(-1);
-  const grow = (s: Side, k: keyof Block['A']['memory']): number => round((last?.[s].memory[k] ?? NaN) - memoryStart[s][k], 0);
-  const memory = Object.fromEntries(
-    (['anonMb', 'mainHeapMb', 'arenasMb', 'otherAnonMb'] as const).map((k) => [k, { A: grow('A', k), B: grow('B', k), swapsShare: grow('A', k) - grow('B', k) }]),
-  );
+  const grow = (s: Side, k: keyof Memory): number => round((last?.[s].memory[k] ?? NaN) - memoryStart[s][k], 0);
+  const memoryRows = {
+    anonMb: 'anonymous, all',
+    mainHeapMb: 'main malloc heap',
+    arenasMb: 'thread malloc arenas',
+    otherAnonMb: 'other anonymous',
+    mainMb: 'V8 heap committed: main thread',
+    workersMb: 'V8 heap committed: inference workers',
+    managerMb: 'V8 heap committed: model manager',
+  } as const;
+  const memoryKeys = Object.keys(memoryRows) as (keyof typeof memoryRows)[];
+  const memory = Object.fromEntries(memoryKeys.map((k) => [k, { A: grow('A', k), B: grow('B', k), swapsShare: grow('A', k) - grow('B', k) }]));
 
   const report = {
     date: new Date().toISOString(),
@@ -218,6 +233,7 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
   writeFileSync(`bench/results/${values.name}.json`, JSON.stringify(report, null, 2));
 
   const x = (v: number): string => `${v.toFixed(2)}x`;
+  const heapsOf = (m: Memory): string => `${Math.round(m.mainMb)} + ${Math.round(m.workersMb)} + ${Math.round(m.managerMb)}`;
   const phaseRow = (name: string, s: SideFigures) =>
     `| ${name} | ${s.latency.p50} | ${s.latency.p99} | ${s.latency.p999} | ${s.sendLagP99} | ${s.serverUs.p50} | ${s.serverUs.p99} | ${s.where.queueUs} / ${s.where.handoffUs} / ${s.where.workerUs} | ${s.latency.count} | ${JSON.stringify(s.errors)} |`;
   const md = [
@@ -242,13 +258,13 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
     '',
     '| memory over the creep, MB | A (swaps) | B (none) | the swaps\' share (A - B) |',
     '|---|---|---|---|',
-    ...(['anonMb', 'mainHeapMb', 'arenasMb', 'otherAnonMb'] as const).map((k) => `| ${{ anonMb: 'anonymous, all', mainHeapMb: 'main malloc heap', arenasMb: 'thread malloc arenas', otherAnonMb: 'other anonymous' }[k]} | ${memory[k].A} | ${memory[k].B} | **${memory[k].swapsShare}** |`),
+    ...memoryKeys.map((k) => `| ${memoryRows[k]} | ${memory[k].A} | ${memory[k].B} | **${memory[k].swapsShare}** |`),
     '',
-    `| block | swaps | pin P50 ms | P99 ms A / B | server-side P50 ms A / B | worker µs A / B | CPU A / B | anonymous MB A / B | arenas MB A / B | errors A / B |`,
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `| block | swaps | pin P50 ms | P99 ms A / B | server-side P50 ms A / B | worker µs A / B | CPU A / B | anonymous MB A / B | arenas MB A / B | V8 heaps committed MB, main + workers + manager, A / B | errors A / B |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...blocks.map(
       (b, i) =>
-        `| ${i + 1} | ${b.swaps} | ${b.pinP50Ms} | ${b.A.latency.p99} / ${b.B.latency.p99} | ${b.A.serverUs.p50} / ${b.B.serverUs.p50} | ${b.A.where.workerUs} / ${b.B.where.workerUs} | ${b.A.cpu}% / ${b.B.cpu}% | ${b.A.memory.anonMb} / ${b.B.memory.anonMb} | ${b.A.memory.arenasMb} / ${b.B.memory.arenasMb} | ${JSON.stringify(b.A.errors)} / ${JSON.stringify(b.B.errors)} |`,
+        `| ${i + 1} | ${b.swaps} | ${b.pinP50Ms} | ${b.A.latency.p99} / ${b.B.latency.p99} | ${b.A.serverUs.p50} / ${b.B.serverUs.p50} | ${b.A.where.workerUs} / ${b.B.where.workerUs} | ${b.A.cpu}% / ${b.B.cpu}% | ${b.A.memory.anonMb} / ${b.B.memory.anonMb} | ${b.A.memory.arenasMb} / ${b.B.memory.arenasMb} | ${heapsOf(b.A.memory)} / ${heapsOf(b.B.memory)} | ${JSON.stringify(b.A.errors)} / ${JSON.stringify(b.B.errors)} |`,
     ),
   ].join('\n');
   writeFileSync(`bench/results/${values.name}.md`, md + '\n');

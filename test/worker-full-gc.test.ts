@@ -5,7 +5,8 @@
  * more swaps of slack, in case a catalog build counted too). The count comes from the workers' own slots in
  * the control block, as /readyz reports it; without gc() in the worker isolates it stays 0 and this fails.
  * The model manager thread does the same per 50 validations (src/model-manager/manager.ts), which
- * /admin/models reports with its count of validations.
+ * /admin/models reports with its count of validations. Both also report their V8 heaps there (in use and
+ * committed, MB), which must be real figures: a worker or manager that never wrote them would show 0.
  */
 import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/harness.js';
@@ -15,6 +16,20 @@ import { pinnableModels } from './helpers/pinnable-models.js';
 interface WorkerSlot {
   modelGeneration: number;
   collections: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+}
+interface ManagerFigures {
+  validations: number;
+  collections: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+}
+
+/** A live V8 heap of a thread that loaded a model: megabytes in use, no more than is committed. */
+function expectLiveHeap(h: { heapUsedMb: number; heapTotalMb: number }): void {
+  expect(h.heapUsedMb).toBeGreaterThan(1);
+  expect(h.heapTotalMb).toBeGreaterThanOrEqual(h.heapUsedMb);
 }
 
 async function workers(t: TestServer): Promise<WorkerSlot[]> {
@@ -22,7 +37,7 @@ async function workers(t: TestServer): Promise<WorkerSlot[]> {
   return body.workers;
 }
 
-describe('inference workers and the model manager run a full GC between models', () => {
+describe('inference workers and the model manager run a full GC between models and report their heaps', () => {
   it('once per 50 model swaps on each worker, once per 50 validations in the manager', async () => {
     const t = await startTestServer({ overrides: { poolSize: 2, learning: true, exportEverySeconds: 86_400, exportEveryExamples: 100_000_000 } });
     try {
@@ -38,6 +53,7 @@ describe('inference workers and the model manager run a full GC between models',
         }, 20_000, `both workers on generation ${generation}`);
       };
       let i = 0;
+      for (const w of await swap(i++)) expectLiveHeap(w);
       for (; i < 40; i++) await swap(i);
       expect((await workers(t)).map((w) => w.collections)).toEqual([0, 0]);
       for (; i < 50; i++) await swap(i);
@@ -53,8 +69,9 @@ describe('inference workers and the model manager run a full GC between models',
       }
       expect(after).toEqual([1, 1]);
       // The model manager thread runs its own, one per 50 validations (each pin above was one load check).
-      const { manager } = (await (await fetch(`${t.http}/admin/models`, { headers: admin })).json()) as { manager: { validations: number; collections: number } };
+      const { manager } = (await (await fetch(`${t.http}/admin/models`, { headers: admin })).json()) as { manager: ManagerFigures };
       expect(manager.validations).toBeGreaterThanOrEqual(50);
+      expectLiveHeap(manager);
       expect(manager.collections).toBe(Math.floor(manager.validations / 50));
     } finally {
       await t.close();

@@ -3,14 +3,15 @@
  * from /metrics (and their difference between two scrapes), and admin POSTs.
  */
 
-/** Sums and counts of the server's pool split (txrank_pool_task_seconds) and main-thread GC, from /metrics. */
+/** Sums and counts of the server's pool split (txrank_pool_task_seconds) and main-thread GC, and the main
+ * thread's V8 heap (gauges), from /metrics. */
 export type MetricSums = Record<string, number>;
 
 export async function scrape(http: string): Promise<MetricSums> {
   const text = await (await fetch(`${http}/metrics`)).text();
   const out: MetricSums = {};
   for (const line of text.split('\n')) {
-    const m = /^(txrank_pool_task_seconds_(?:sum|count)\{part="\w+"\}|txrank_process_nodejs_gc_duration_seconds_sum\{kind="\w+"\}|txrank_pool_tasks_during_rebuild_total|txrank_process_nodejs_eventloop_lag_(?:p99|max)_seconds) (\S+)$/.exec(line);
+    const m = /^(txrank_pool_task_seconds_(?:sum|count)\{part="\w+"\}|txrank_process_nodejs_gc_duration_seconds_sum\{kind="\w+"\}|txrank_pool_tasks_during_rebuild_total|txrank_process_nodejs_eventloop_lag_(?:p99|max)_seconds|txrank_process_nodejs_heap_size_(?:used|total)_bytes) (\S+)$/.exec(line);
     if (m) out[m[1]] = Number(m[2]);
   }
   return out;
@@ -63,4 +64,30 @@ export function split(a: MetricSums, b: MetricSums, seconds: number): PhaseSplit
 export async function post(url: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; text: string }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, text: await res.text() };
+}
+
+/** The server's V8 heaps by thread, MB committed (in use): the main thread from /metrics, the inference
+ * workers (summed) from /readyz, the model manager from /admin/models. */
+export interface ThreadHeaps {
+  mainMb: number;
+  mainUsedMb: number;
+  workersMb: number;
+  workersUsedMb: number;
+  managerMb: number;
+  managerUsedMb: number;
+}
+
+export async function readHeaps(http: string, admin: Record<string, string>): Promise<ThreadHeaps> {
+  const mb = (x: number): number => Math.round(x * 10) / 10;
+  const m = await scrape(http);
+  const ready = (await (await fetch(`${http}/readyz`)).json()) as { workers: { heapUsedMb: number; heapTotalMb: number }[] };
+  const models = (await (await fetch(`${http}/admin/models`, { headers: admin })).json()) as { manager: { heapUsedMb: number; heapTotalMb: number } };
+  return {
+    mainMb: mb((m.txrank_process_nodejs_heap_size_total_bytes ?? NaN) / 2 ** 20),
+    mainUsedMb: mb((m.txrank_process_nodejs_heap_size_used_bytes ?? NaN) / 2 ** 20),
+    workersMb: mb(ready.workers.reduce((a, w) => a + w.heapTotalMb, 0)),
+    workersUsedMb: mb(ready.workers.reduce((a, w) => a + w.heapUsedMb, 0)),
+    managerMb: mb(models.manager.heapTotalMb),
+    managerUsedMb: mb(models.manager.heapUsedMb),
+  };
 }

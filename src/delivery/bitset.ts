@@ -56,14 +56,6 @@ export function nextSet(bits: Uint32Array, from: number): number {
   }
 }
 
-/** A bitset of n rows with every row set (tail bits past n clear). */
-export function fullSet(n: number): Uint32Array {
-  const bits = new Uint32Array(wordsFor(n)).fill(0xffffffff);
-  const tail = n & 31;
-  if (tail !== 0) bits[bits.length - 1] = (1 << tail) - 1;
-  return bits;
-}
-
 /** dst |= src, word by word (same length). */
 export function orInto(dst: Uint32Array, src: Uint32Array): void {
   for (let w = 0; w < dst.length; w++) dst[w] |= src[w];
@@ -72,16 +64,6 @@ export function orInto(dst: Uint32Array, src: Uint32Array): void {
 /** dst &= src. */
 export function andInto(dst: Uint32Array, src: Uint32Array): void {
   for (let w = 0; w < dst.length; w++) dst[w] &= src[w];
-}
-
-/** dst &= ~src. */
-export function andNotInto(dst: Uint32Array, src: Uint32Array): void {
-  for (let w = 0; w < dst.length; w++) dst[w] &= ~src[w];
-}
-
-export function isEmpty(bits: Uint32Array): boolean {
-  for (let w = 0; w < bits.length; w++) if (bits[w] !== 0) return false;
-  return true;
 }
 
 /** The set rows, ascending (tests and diagnostics; allocates). */

@@ -6,7 +6,6 @@ import type { BidType } from '../catalog/types.js';
 
 /** Which policy serves a decision: the model (`ai`) or the rules baseline of the holdout (`rules`). */
 export type Arm = 'ai' | 'rules';
-export const ARMS: readonly Arm[] = ['ai', 'rules'];
 
 /** What the eligibility rules need of one request; built on the main thread from the validated request. */
 export interface RequestContext {

@@ -8,6 +8,7 @@
  * that validation would have led to (and the registry refuses to promote while pinned in any case, because
  * the CLI can pin from another process at any moment).
  */
+import v8 from 'node:v8';
 import type { CatalogSnapshot } from '../catalog/types.js';
 import { toWireError, TxrankError } from '../errors/codes.js';
 import { offerMatrix } from '../features/offer.js';
@@ -19,7 +20,7 @@ import { writeAnnounced, type ModelRegistry } from '../registry/registry.js';
 import type { RegistryState } from '../registry/state.js';
 import { buildCanary, type CanarySet } from './canary.js';
 import { HoldoutBuffer } from './holdout.js';
-import type { ManagerEvent, ManagerReply, ManagerRequest, RegistrySummary } from './messages.js';
+import type { ManagerCounters, ManagerEvent, ManagerReply, ManagerRequest, RegistrySummary } from './messages.js';
 import type { ManagerOptions } from './options.js';
 import { decidePromotion, decideServingChange, planRollback, type Verdict } from './policy.js';
 import { checkLoadable, validateCandidate, type ValidationReport } from './validate.js';
@@ -132,7 +133,7 @@ export class ModelManager {
           }
         }
         if (req.type !== 'list') await this.#poll();
-        return { type: 'reply', id: req.id, ok: true, registry: summary(await this.#reg.state(), { validations: this.#validations, collections: this.#collections }) };
+        return { type: 'reply', id: req.id, ok: true, registry: summary(await this.#reg.state(), this.#counters()) };
       } catch (err) {
         return { type: 'reply', id: req.id, ok: false, error: toWireError(err) };
       }
@@ -234,6 +235,13 @@ export class ModelManager {
       }
     }
     return changed;
+  }
+
+  /** This thread's own figures for the admin summary (ManagerCounters). */
+  #counters(): ManagerCounters {
+    const h = v8.getHeapStatistics();
+    const mb = (bytes: number): number => Math.round(bytes / 104857.6) / 10;
+    return { validations: this.#validations, collections: this.#collections, heapUsedMb: mb(h.used_heap_size), heapTotalMb: mb(h.total_heap_size) };
   }
 
   /** Counts a validation, and runs the full GC every FULL_GC_EVERY_VALIDATIONS-th (see there). */

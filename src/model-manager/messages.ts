@@ -39,9 +39,19 @@ export interface RegistrySummary {
   generation: number;
   pinned: boolean;
   entries: RegistryEntry[];
-  /** The model manager thread's own counters: models it validated (load checks included) since it started,
-   * and the full GCs it ran between them (one per FULL_GC_EVERY_VALIDATIONS, manager.ts). */
-  manager: { validations: number; collections: number };
+  manager: ManagerCounters;
+}
+
+/**
+ * The model manager thread's own figures: models it validated (load checks included) since it started, the
+ * full GCs it ran between them (one per FULL_GC_EVERY_VALIDATIONS, manager.ts), and its V8 heap in use and
+ * committed (MB) when it answered.
+ */
+export interface ManagerCounters {
+  validations: number;
+  collections: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
 }
 
 export type ManagerReply =

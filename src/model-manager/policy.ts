@@ -4,16 +4,16 @@
  * exhaustively (test/model-manager-policy.test.ts), after TF Serving's aspired_version_policy.
  *
  * Three decisions:
- *   decidePromotion      registry side: which candidate to validate, reject or promote next.
- *   decideServingChange  registry side: the serving version changed outside the manager (CLI pin/rollback):
- *                        check it, announce it, or put the last good one back.
- *   planRollback         registry side: which version a rollback returns to.
- *   decideServingAction  consumer side (a worker holding models): what to load, serve or release so that the
- *                        new model is ready before the old one is released and a failed load leaves the old
- *                        one serving.
+ *   decidePromotion      which candidate to validate, reject or promote next.
+ *   decideServingChange  the serving version changed outside the manager (CLI pin/rollback): check it,
+ *                        announce it, or put the last good one back.
+ *   planRollback         which version a rollback returns to.
+ *
+ * What an inference worker does with an announcement (build the new view beside the old, swap between tasks,
+ * release the old when its last task ends, keep the old on a failed load) is workers/inference/worker.ts and
+ * catalog-view.ts.
  */
 import type { RegistryState } from '../registry/state.js';
-import type { LifecycleState } from './lifecycle.js';
 
 /** A validation outcome, remembered with the serving version it was compared against. */
 export type Verdict =
@@ -106,43 +106,4 @@ export function planRollback(state: RegistryState): RollbackPlan {
   if (best === null) return { ok: false, reason: `no previous good version to roll back to (serving ${state.serving})` };
   const supersede = state.entries.filter((e) => e.status === 'candidate').map((e) => e.version);
   return { ok: true, from: state.serving, to: best.version, supersede };
-}
-
-/** One model a consumer holds, by the generation it was announced with. */
-export interface SlotView {
-  generation: number;
-  state: LifecycleState;
-}
-
-export type ServingAction =
-  | { action: 'none' }
-  | { action: 'load'; generation: number }
-  | { action: 'serve'; generation: number }
-  | { action: 'quiesce'; generation: number };
-
-/**
- * Consumer side: given the models a worker holds and the generation it should serve (the newest announced),
- * the one next step. Rules, in order:
- *   1. the aspired model is loaded when no slot has it yet and it is newer than everything held (an older
- *      announcement arriving late is ignored);
- *   2. it is served only once it is ready;
- *   3. a ready model that is not aspired (a newer one overtook it while it loaded) is quiesced;
- *   4. an old serving model is quiesced only after the aspired one serves: a failed or pending load leaves
- *      it serving, so the last good model is never unloaded.
- * Released and errored slots are inert. The caller applies one action at a time and asks again until 'none'.
- */
-export function decideServingAction(slots: readonly SlotView[], aspired: number): ServingAction {
-  const mine = slots.find((s) => s.generation === aspired);
-  const newestHeld = slots.reduce((m, s) => Math.max(m, s.generation), -Infinity);
-  if (mine === undefined) {
-    return aspired > newestHeld ? { action: 'load', generation: aspired } : { action: 'none' };
-  }
-  if (mine.state === 'ready') return { action: 'serve', generation: aspired };
-  const stale = slots.find((s) => s.generation !== aspired && s.state === 'ready');
-  if (stale) return { action: 'quiesce', generation: stale.generation };
-  if (mine.state === 'serving') {
-    const old = slots.find((s) => s.generation !== aspired && s.state === 'serving');
-    if (old) return { action: 'quiesce', generation: old.generation };
-  }
-  return { action: 'none' };
 }

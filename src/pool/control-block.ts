@@ -14,11 +14,13 @@
  *   [4]                 threadId of the worker that asks for no new tasks while it rebuilds (0: none)
  *   [5]                 closing: 1 once the pool has begun to shut down (main writes)
  *   [6]                 native stretches in progress, summed over workers (start-up, builds, tasks)
- *   [7 + 5*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
- *   [7 + 5*i + 1]       worker i catalog version in use (0: none)
- *   [7 + 5*i + 2]       worker i model generation in use
- *   [7 + 5*i + 3]       worker i decisions served (wraps; for /v1/info)
- *   [7 + 5*i + 4]       worker i full GCs run between views (workers/inference/worker.ts; for /readyz)
+ *   [7 + 7*i + 0]       worker i state: 0 starting, 1 serving, 2 failed
+ *   [7 + 7*i + 1]       worker i catalog version in use (0: none)
+ *   [7 + 7*i + 2]       worker i model generation in use
+ *   [7 + 7*i + 3]       worker i decisions served (wraps; for /v1/info)
+ *   [7 + 7*i + 4]       worker i full GCs run between views (workers/inference/worker.ts; for /readyz)
+ *   [7 + 7*i + 5]       worker i V8 heap in use, KB, as of its last view build or its last 4,096th task
+ *   [7 + 7*i + 6]       worker i V8 heap committed, KB, at the same moment (both for /readyz)
  *
  * The rebuild token: building a view (offer tower over the catalog, a new ONNX session) occupies a worker
  * for tens of milliseconds at 10k offers, and most of it is synchronous (ONNX Runtime creates a session and
@@ -43,10 +45,24 @@
  */
 export const WORKER_STATE = { starting: 0, serving: 1, failed: 2 } as const;
 
+/** One worker's slot as the main thread reads it (/readyz, /v1/info). */
+export interface WorkerStatus {
+  state: number;
+  catalogVersion: number;
+  modelGeneration: number;
+  /** Decisions served (wraps at 2^32). */
+  served: number;
+  /** Full GCs run between views (workers/inference/worker.ts). */
+  collections: number;
+  /** V8 heap in use and committed, MB, as of the worker's last view build or its last 4,096th task. */
+  heapUsedMb: number;
+  heapTotalMb: number;
+}
+
 const HEADER = 7;
 const CLOSING = 5;
 const NATIVE = 6;
-const SLOT = 5;
+const SLOT = 7;
 
 export class ControlBlock {
   readonly words: Int32Array;
@@ -163,14 +179,27 @@ export class ControlBlock {
     Atomics.add(this.words, HEADER + SLOT * slot + 4, 1);
   }
 
-  worker(slot: number): { state: number; catalogVersion: number; modelGeneration: number; served: number; collections: number } {
+  /**
+   * The worker in `slot` reports its V8 heap (v8.getHeapStatistics: used_heap_size, total_heap_size), so that
+   * an operator can tell a worker's heap from the rest of the process's memory without a heap snapshot.
+   */
+  setHeap(slot: number, usedBytes: number, totalBytes: number): void {
     const base = HEADER + SLOT * slot;
+    Atomics.store(this.words, base + 5, Math.round(usedBytes / 1024));
+    Atomics.store(this.words, base + 6, Math.round(totalBytes / 1024));
+  }
+
+  worker(slot: number): WorkerStatus {
+    const base = HEADER + SLOT * slot;
+    const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
     return {
       state: Atomics.load(this.words, base),
       catalogVersion: Atomics.load(this.words, base + 1),
       modelGeneration: Atomics.load(this.words, base + 2),
       served: Atomics.load(this.words, base + 3) >>> 0,
       collections: Atomics.load(this.words, base + 4),
+      heapUsedMb: mb(Atomics.load(this.words, base + 5)),
+      heapTotalMb: mb(Atomics.load(this.words, base + 6)),
     };
   }
 }

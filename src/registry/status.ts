@@ -1,7 +1,8 @@
 /**
  * The status of a model version in the registry (persistent, in registry.json) and the transitions allowed
- * between them. This is the registry's bookkeeping, not the runtime lifecycle of a loaded model (that is
- * src/model-manager/lifecycle.ts: new -> loading -> ready -> serving -> quiescing -> released | error).
+ * between them. This is the registry's bookkeeping, not the life of a loaded model in a worker (that is a
+ * view: built beside the serving one, swapped in between tasks, released after its last task; see
+ * workers/inference/catalog-view.ts).
  *
  *   (new) ──publish/discover──► candidate ──promote/pin──► serving ──promote another──► retired
  *                                   │  │                    │  ▲                         │

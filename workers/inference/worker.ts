@@ -23,6 +23,7 @@
  * finish, and only then builds. Other workers serve meanwhile; in a pool of one, nothing can.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import v8 from 'node:v8';
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { openStorage } from '../../src/catalog/store.js';
 import type { CatalogSnapshot } from '../../src/catalog/types.js';
@@ -56,6 +57,9 @@ const DRAIN_WAIT_MS = 50;
 const FULL_GC_EVERY_SWAPS = 50;
 /** V8's gc(), present because the pool sets --expose-gc before any worker starts (heap-tuning.ts). */
 const fullGc = (globalThis as { gc?: () => void }).gc;
+/** The heap figure in the control block is refreshed after every view build and every this many tasks
+ * (reading it costs ~2 µs; a task ~300 µs). */
+const HEAP_REPORT_EVERY_TASKS = 4096;
 
 const data = workerData as InferenceWorkerData;
 const control = new ControlBlock(data.control, data.poolSize);
@@ -94,6 +98,8 @@ let building: Promise<void> | null = null;
 let active = 0;
 /** Views replaced so far (each one a swap): every FULL_GC_EVERY_SWAPS-th is followed by a full GC. */
 let swaps = 0;
+/** Decide tasks served, for HEAP_REPORT_EVERY_TASKS. */
+let tasks = 0;
 /** True while a build does its work (after a steered build's drain): a task that starts then waited behind a
  * build step, and is reported as such (WorkerTaskResult.duringRebuild). */
 let rebuilding = false;
@@ -167,6 +173,7 @@ async function build(): Promise<void> {
       fullGc();
       control.countCollection(slot);
     }
+    reportHeap();
   } catch (err) {
     if (modelChanges) failedGeneration = target.generation;
     throw err;
@@ -179,6 +186,11 @@ async function build(): Promise<void> {
 }
 
 /** True with the token; false when the wait ran out (the holder may have died) and this worker builds anyway. */
+function reportHeap(): void {
+  const h = v8.getHeapStatistics();
+  control.setHeap(slot, h.used_heap_size, h.total_heap_size);
+}
+
 async function takeRebuildToken(): Promise<boolean> {
   const until = Date.now() + REBUILD_TOKEN_WAIT_MS;
   for (;;) {
@@ -227,6 +239,7 @@ function reportBuildFailure(err: unknown): void {
 
 await refresh().catch(reportBuildFailure);
 control.setWorker(slot, WORKER_STATE.serving, current?.catalogVersion ?? 0, modelGeneration);
+reportHeap();
 control.leaveNative();
 
 export default async function handle(task: WorkerTask): Promise<WorkerTaskResult> {
@@ -265,6 +278,7 @@ async function run(task: WorkerTask): Promise<WorkerTaskResult> {
       try {
         const results = await decideBatch(view, task);
         control.countServed(slot, task.jobs.length);
+        if (++tasks % HEAP_REPORT_EVERY_TASKS === 0) reportHeap();
         return { type: 'decided', results, workerUs: Math.round((performance.now() - started) * 1000), duringRebuild };
       } finally {
         active--;
