@@ -80,6 +80,8 @@ interface Block {
 }
 
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+/** V8 heaps committed, MB: main + workers + manager + trainer. */
+const heapsOf = (m: Memory): string => `${Math.round(m.mainMb)} + ${Math.round(m.workersMb)} + ${Math.round(m.managerMb)} + ${Math.round(m.trainerMb)}`;
 
 async function main(): Promise<void> {
   if (process.platform !== 'linux') throw new Error('this benchmark reads /proc (Linux only)');
@@ -170,7 +172,7 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
     blocks.push({ swaps: ok, pinP50Ms: round(pins[Math.floor(pins.length / 2)] ?? NaN), A: await side(A, ra, m0.A, cpu0.A), B: await side(B, rb, m0.B, cpu0.B) });
     const b = blocks.at(-1) as Block;
     console.log(
-      `block ${blocks.length}: ${done + n} swaps; P99 A ${b.A.latency.p99} / B ${b.B.latency.p99} ms; worker µs A ${b.A.where.workerUs} / B ${b.B.where.workerUs}; anon MB A ${b.A.memory.anonMb} / B ${b.B.memory.anonMb}; V8 heaps MB main/workers/manager A ${b.A.memory.mainMb}/${b.A.memory.workersMb}/${b.A.memory.managerMb} B ${b.B.memory.mainMb}/${b.B.memory.workersMb}/${b.B.memory.managerMb}; errors ${JSON.stringify(b.A.errors)} ${JSON.stringify(b.B.errors)}`,
+      `block ${blocks.length}: ${done + n} swaps; P99 A ${b.A.latency.p99} / B ${b.B.latency.p99} ms; worker µs A ${b.A.where.workerUs} / B ${b.B.where.workerUs}; anon MB A ${b.A.memory.anonMb} / B ${b.B.memory.anonMb}; V8 heaps MB main/workers/manager/trainer A ${heapsOf(b.A.memory)} B ${heapsOf(b.B.memory)}; errors ${JSON.stringify(b.A.errors)} ${JSON.stringify(b.B.errors)}`,
     );
   }
   const swapsDone = blocks.reduce((a, b) => a + b.swaps, 0);
@@ -207,6 +209,7 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
     mainMb: 'V8 heap committed: main thread',
     workersMb: 'V8 heap committed: inference workers',
     managerMb: 'V8 heap committed: model manager',
+    trainerMb: 'V8 heap committed: trainer',
   } as const;
   const memoryKeys = Object.keys(memoryRows) as (keyof typeof memoryRows)[];
   const memory = Object.fromEntries(memoryKeys.map((k) => [k, { A: grow('A', k), B: grow('B', k), swapsShare: grow('A', k) - grow('B', k) }]));
@@ -233,7 +236,6 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
   writeFileSync(`bench/results/${values.name}.json`, JSON.stringify(report, null, 2));
 
   const x = (v: number): string => `${v.toFixed(2)}x`;
-  const heapsOf = (m: Memory): string => `${Math.round(m.mainMb)} + ${Math.round(m.workersMb)} + ${Math.round(m.managerMb)}`;
   const phaseRow = (name: string, s: SideFigures) =>
     `| ${name} | ${s.latency.p50} | ${s.latency.p99} | ${s.latency.p999} | ${s.sendLagP99} | ${s.serverUs.p50} | ${s.serverUs.p99} | ${s.where.queueUs} / ${s.where.handoffUs} / ${s.where.workerUs} | ${s.latency.count} | ${JSON.stringify(s.errors)} |`;
   const md = [
@@ -260,7 +262,7 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
     '|---|---|---|---|',
     ...memoryKeys.map((k) => `| ${memoryRows[k]} | ${memory[k].A} | ${memory[k].B} | **${memory[k].swapsShare}** |`),
     '',
-    `| block | swaps | pin P50 ms | P99 ms A / B | server-side P50 ms A / B | worker µs A / B | CPU A / B | anonymous MB A / B | arenas MB A / B | V8 heaps committed MB, main + workers + manager, A / B | errors A / B |`,
+    `| block | swaps | pin P50 ms | P99 ms A / B | server-side P50 ms A / B | worker µs A / B | CPU A / B | anonymous MB A / B | arenas MB A / B | V8 heaps committed MB, main + workers + manager + trainer, A / B | errors A / B |`,
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...blocks.map(
       (b, i) =>

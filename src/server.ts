@@ -168,6 +168,7 @@ export class TxrankServer {
         unpin: () => this.requireLearning().manager.unpin(),
         rollback: (pin) => this.requireLearning().manager.rollback({ pin }),
       },
+      learning: registryDir === null ? undefined : { status: () => this.requireLearning().trainer.status() },
     });
   }
 

@@ -5,8 +5,9 @@
  * more swaps of slack, in case a catalog build counted too). The count comes from the workers' own slots in
  * the control block, as /readyz reports it; without gc() in the worker isolates it stays 0 and this fails.
  * The model manager thread does the same per 50 validations (src/model-manager/manager.ts), which
- * /admin/models reports with its count of validations. Both also report their V8 heaps there (in use and
- * committed, MB), which must be real figures: a worker or manager that never wrote them would show 0.
+ * /admin/models reports with its count of validations. Workers, manager and trainer (GET /admin/learning)
+ * also report their V8 heaps (in use and committed, MB), which must be real figures: a thread that never
+ * wrote them would show 0.
  */
 import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/harness.js';
@@ -72,6 +73,12 @@ describe('inference workers and the model manager run a full GC between models a
       const { manager } = (await (await fetch(`${t.http}/admin/models`, { headers: admin })).json()) as { manager: ManagerFigures };
       expect(manager.validations).toBeGreaterThanOrEqual(50);
       expectLiveHeap(manager);
+      // The trainer thread reports its status and heap on GET /admin/learning (admin key only).
+      expect((await fetch(`${t.http}/admin/learning`)).status).toBe(401);
+      const trainer = (await (await fetch(`${t.http}/admin/learning`, { headers: admin })).json()) as { state: string; examplesTrained: number; heapUsedMb: number; heapTotalMb: number };
+      expect(['idle', 'training']).toContain(trainer.state);
+      expect(trainer.examplesTrained).toBeGreaterThanOrEqual(0);
+      expectLiveHeap(trainer);
       expect(manager.collections).toBe(Math.floor(manager.validations / 50));
     } finally {
       await t.close();

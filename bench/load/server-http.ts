@@ -67,7 +67,7 @@ export async function post(url: string, headers: Record<string, string>, body: u
 }
 
 /** The server's V8 heaps by thread, MB committed (in use): the main thread from /metrics, the inference
- * workers (summed) from /readyz, the model manager from /admin/models. */
+ * workers (summed) from /readyz, the model manager from /admin/models, the trainer from /admin/learning. */
 export interface ThreadHeaps {
   mainMb: number;
   mainUsedMb: number;
@@ -75,6 +75,8 @@ export interface ThreadHeaps {
   workersUsedMb: number;
   managerMb: number;
   managerUsedMb: number;
+  trainerMb: number;
+  trainerUsedMb: number;
 }
 
 export async function readHeaps(http: string, admin: Record<string, string>): Promise<ThreadHeaps> {
@@ -82,6 +84,7 @@ export async function readHeaps(http: string, admin: Record<string, string>): Pr
   const m = await scrape(http);
   const ready = (await (await fetch(`${http}/readyz`)).json()) as { workers: { heapUsedMb: number; heapTotalMb: number }[] };
   const models = (await (await fetch(`${http}/admin/models`, { headers: admin })).json()) as { manager: { heapUsedMb: number; heapTotalMb: number } };
+  const trainer = (await (await fetch(`${http}/admin/learning`, { headers: admin })).json()) as { heapUsedMb: number; heapTotalMb: number };
   return {
     mainMb: mb((m.txrank_process_nodejs_heap_size_total_bytes ?? NaN) / 2 ** 20),
     mainUsedMb: mb((m.txrank_process_nodejs_heap_size_used_bytes ?? NaN) / 2 ** 20),
@@ -89,5 +92,7 @@ export async function readHeaps(http: string, admin: Record<string, string>): Pr
     workersUsedMb: mb(ready.workers.reduce((a, w) => a + w.heapUsedMb, 0)),
     managerMb: mb(models.manager.heapTotalMb),
     managerUsedMb: mb(models.manager.heapUsedMb),
+    trainerMb: mb(trainer.heapTotalMb),
+    trainerUsedMb: mb(trainer.heapUsedMb),
   };
 }

@@ -37,6 +37,8 @@ export interface RouteDeps {
   engagement?: EngagementSink;
   /** The model registry's operator actions, when the learning loop runs. */
   models?: ModelAdmin;
+  /** The online trainer's status (GET /admin/learning), when the learning loop runs. */
+  learning?: { status(): Promise<unknown> };
   /** The delivery report's counters (src/reporting); absent: GET /v1/report answers 503. */
   report?: ReportSource;
 }
@@ -150,6 +152,19 @@ export function attachRoutes(app: TemplatedApp, deps: RouteDeps): void {
     deps.models.list().then(
       (summary) => sendJson(r, 200, summary),
       (err: unknown) => sendError(r, 500, 'internal', toWireError(err).message),
+    );
+  });
+  // The trainer: state, examples trained and held out, exports, progressive metrics per version, its heap.
+  app.get('/admin/learning', (res, req) => {
+    const r = reply(res);
+    if (!deps.isAdmin(apiKeyOf(req))) return sendError(r, 401, 'unauthorized', 'an admin API key is required');
+    if (!deps.learning) return sendError(r, 503, 'not_ready', 'the learning loop is off (--learning false)');
+    deps.learning.status().then(
+      (status) => sendJson(r, 200, status),
+      (err: unknown) => {
+        const e = toWireError(err);
+        sendError(r, e.code === 'not_ready' ? 503 : 500, e.code, e.message);
+      },
     );
   });
   modelAction('/admin/models/pin', (m, b) => {

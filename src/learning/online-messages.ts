@@ -11,6 +11,7 @@
  */
 import type { WireError } from '../errors/codes.js';
 import type { TrainingWindow } from '../registry/state.js';
+import type { ThreadHeap } from '../runtime/thread-heap.js';
 import type { TrainerOptions } from './online-options.js';
 import type { ProgressiveSummary } from './online-metrics.js';
 
@@ -58,8 +59,11 @@ export interface TrainerStatus {
   progressive: ProgressiveByVersion[];
 }
 
+/** The trainer's status as its thread answers it: with the thread's own V8 heap (GET /admin/learning). */
+export type TrainerThreadStatus = TrainerStatus & ThreadHeap;
+
 export type TrainerReply =
-  | { type: 'reply'; id: number; ok: true; status: TrainerStatus; exported?: string | null }
+  | { type: 'reply'; id: number; ok: true; status: TrainerThreadStatus; exported?: string | null }
   | { type: 'reply'; id: number; ok: false; error: WireError };
 
 export type TrainerEvent =

@@ -8,7 +8,7 @@
  */
 import { workerPath } from '../pool/worker-path.js';
 import { ThreadClient, fromWireError } from '../model-manager/thread-client.js';
-import type { TrainerEvent, TrainerReply, TrainerRequest, TrainerStatus, TrainerWorkerData } from './online-messages.js';
+import type { TrainerEvent, TrainerReply, TrainerRequest, TrainerThreadStatus, TrainerWorkerData } from './online-messages.js';
 import { resolveTrainerOptions, type TrainerOptions } from './online-options.js';
 
 export interface TrainerThreadOptions {
@@ -51,7 +51,7 @@ export class TrainerThread {
     return this.client.onEvent(listener);
   }
 
-  async status(): Promise<TrainerStatus> {
+  async status(): Promise<TrainerThreadStatus> {
     return (await this.client.request({ type: 'status' })).status;
   }
 

@@ -8,7 +8,6 @@
  * that validation would have led to (and the registry refuses to promote while pinned in any case, because
  * the CLI can pin from another process at any moment).
  */
-import v8 from 'node:v8';
 import type { CatalogSnapshot } from '../catalog/types.js';
 import { toWireError, TxrankError } from '../errors/codes.js';
 import { offerMatrix } from '../features/offer.js';
@@ -17,6 +16,7 @@ import { OfferFeatureCache } from '../learning/online-features.js';
 import { HOLDOUT_FRACTION } from '../learning/online-holdout.js';
 import { readModelDir, type LoadedModel } from '../model/model-dir.js';
 import { writeAnnounced, type ModelRegistry } from '../registry/registry.js';
+import { threadHeap } from '../runtime/thread-heap.js';
 import type { RegistryState } from '../registry/state.js';
 import { buildCanary, type CanarySet } from './canary.js';
 import { HoldoutBuffer } from './holdout.js';
@@ -239,9 +239,7 @@ export class ModelManager {
 
   /** This thread's own figures for the admin summary (ManagerCounters). */
   #counters(): ManagerCounters {
-    const h = v8.getHeapStatistics();
-    const mb = (bytes: number): number => Math.round(bytes / 104857.6) / 10;
-    return { validations: this.#validations, collections: this.#collections, heapUsedMb: mb(h.used_heap_size), heapTotalMb: mb(h.total_heap_size) };
+    return { validations: this.#validations, collections: this.#collections, ...threadHeap() };
   }
 
   /** Counts a validation, and runs the full GC every FULL_GC_EVERY_VALIDATIONS-th (see there). */

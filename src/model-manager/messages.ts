@@ -12,6 +12,7 @@
  */
 import type { WireError } from '../errors/codes.js';
 import type { RegistryEntry } from '../registry/state.js';
+import type { ThreadHeap } from '../runtime/thread-heap.js';
 import type { ManagerOptions } from './options.js';
 
 export interface ManagerWorkerData {
@@ -47,11 +48,9 @@ export interface RegistrySummary {
  * full GCs it ran between them (one per FULL_GC_EVERY_VALIDATIONS, manager.ts), and its V8 heap in use and
  * committed (MB) when it answered.
  */
-export interface ManagerCounters {
+export interface ManagerCounters extends ThreadHeap {
   validations: number;
   collections: number;
-  heapUsedMb: number;
-  heapTotalMb: number;
 }
 
 export type ManagerReply =

@@ -15,6 +15,7 @@ import type { TrainerRequest, TrainerToMain, TrainerWorkerData } from '../../src
 import { loadExampleSourceFactory } from '../../src/learning/online-source.js';
 import { OnlineTrainer } from '../../src/learning/online-trainer.js';
 import { openRegistry } from '../../src/registry/registry.js';
+import { threadHeap } from '../../src/runtime/thread-heap.js';
 import { lowerThreadPriority } from '../../src/runtime/thread-priority.js';
 
 const data = workerData as TrainerWorkerData;
@@ -48,14 +49,14 @@ port.on('message', (req: TrainerRequest) => {
       break;
     case 'status':
       if (!trainer) post({ type: 'reply', id: req.id, ok: false, error: { code: 'not_ready', message: 'the trainer is starting' } });
-      else post({ type: 'reply', id: req.id, ok: true, status: trainer.status() });
+      else post({ type: 'reply', id: req.id, ok: true, status: { ...trainer.status(), ...threadHeap() } });
       break;
     case 'export-now':
       if (!trainer) post({ type: 'reply', id: req.id, ok: false, error: { code: 'not_ready', message: 'the trainer is starting' } });
       else {
         const t = trainer;
         t.exportNow().then(
-          (exported) => post({ type: 'reply', id: req.id, ok: true, status: t.status(), exported }),
+          (exported) => post({ type: 'reply', id: req.id, ok: true, status: { ...t.status(), ...threadHeap() }, exported }),
           (err: unknown) => post({ type: 'reply', id: req.id, ok: false, error: toWireError(err) }),
         );
       }
