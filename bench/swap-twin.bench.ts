@@ -16,7 +16,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { decodeHistogram, mergeHistograms, newHistogram, summarize, type Histogram, type LatencySummary } from './load/histogram.js';
 import type { LoadConfig } from './load/loadgen.js';
@@ -169,6 +169,12 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
       };
     };
     pins.sort((a, b) => a - b);
+    // BENCH_SMAPS_DIR: keep both servers' /proc/<pid>/smaps after every block, to tell which mappings differ.
+    const smapsDir = process.env.BENCH_SMAPS_DIR;
+    if (smapsDir) {
+      mkdirSync(smapsDir, { recursive: true });
+      for (const t of [A, B]) writeFileSync(join(smapsDir, `${t.side}-block-${blocks.length + 1}.smaps`), readFileSync(`/proc/${t.target.server.pid}/smaps`));
+    }
     blocks.push({ swaps: ok, pinP50Ms: round(pins[Math.floor(pins.length / 2)] ?? NaN), A: await side(A, ra, m0.A, cpu0.A), B: await side(B, rb, m0.B, cpu0.B) });
     const b = blocks.at(-1) as Block;
     console.log(
