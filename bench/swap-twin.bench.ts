@@ -22,7 +22,7 @@ import { decodeHistogram, mergeHistograms, newHistogram, summarize, type Histogr
 import type { LoadConfig } from './load/loadgen.js';
 import { LoadgenClient } from './load/loadgen-client.js';
 import { memorySplit, type MemorySplit } from './load/memory-split.js';
-import { readProc, readRssSplit } from './load/proc-stats.js';
+import { readProc, readRssSplit, readRunQueueWaitMs } from './load/proc-stats.js';
 import { readHeaps, scrape, split, type MetricSums, type PhaseSplit, type ThreadHeaps } from './load/server-http.js';
 import { DEMO_PLACEMENT, prepareCatalog, removeCatalog } from './load/servers.js';
 import { startSwapTarget, type SwapTarget } from './load/swap-target.js';
@@ -75,8 +75,8 @@ type Memory = MemorySplit & ThreadHeaps & { anonMb: number };
 interface Block {
   swaps: number;
   pinP50Ms: number;
-  A: SideFigures & { cpu: number; memory: Memory };
-  B: SideFigures & { cpu: number; memory: Memory };
+  A: SideFigures & { cpu: number; mainWaitMsPerS: number; memory: Memory };
+  B: SideFigures & { cpu: number; mainWaitMsPerS: number; memory: Memory };
 }
 
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -140,6 +140,10 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
     const n = Math.min(BLOCK, SWAPS - done);
     const m0 = { A: await scrape(A.target.http), B: await scrape(B.target.http) };
     const cpu0 = { A: readProc(A.target.server.pid), B: readProc(B.target.server.pid) };
+    // The main thread's time runnable but waiting for a CPU: tells a main thread crowded by the process's
+    // other threads from one that has more to do.
+    const mainWait = (t: Twin): number => readRunQueueWaitMs(t.target.server.pid, t.target.server.pid) ?? NaN;
+    const wait0 = { A: mainWait(A), B: mainWait(B) };
     const t0 = performance.now();
     const durationMs = n * INTERVAL_MS + 1000;
     const loads = [A, B].map((t) => t.lg.run(config(t, CREEP_RATE, durationMs, 500), trafficFile));
@@ -165,6 +169,7 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
         errors: r.errors,
         where: split(m, await scrape(t.target.http), seconds),
         cpu: c0 && c1 ? Math.round(((c1.cpuMs - c0.cpuMs) / (c1.atMs - c0.atMs)) * 100) : NaN,
+        mainWaitMsPerS: round((mainWait(t) - wait0[t.side]) / seconds),
         memory: await memoryAt(t),
       };
     };
@@ -268,11 +273,11 @@ async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): P
     '|---|---|---|---|',
     ...memoryKeys.map((k) => `| ${memoryRows[k]} | ${memory[k].A} | ${memory[k].B} | **${memory[k].swapsShare}** |`),
     '',
-    `| block | swaps | pin P50 ms | P99 ms A / B | server-side P50 ms A / B | worker µs A / B | CPU A / B | anonymous MB A / B | arenas MB A / B | V8 heaps committed MB, main + workers + manager + trainer, A / B | errors A / B |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| block | swaps | pin P50 ms | P99 ms A / B | server-side P50 ms A / B | worker µs A / B | main loop delay P99 ms A / B | main thread waiting for a CPU, ms/s, A / B | CPU A / B | anonymous MB A / B | arenas MB A / B | V8 heaps committed MB, main + workers + manager + trainer, A / B | errors A / B |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...blocks.map(
       (b, i) =>
-        `| ${i + 1} | ${b.swaps} | ${b.pinP50Ms} | ${b.A.latency.p99} / ${b.B.latency.p99} | ${b.A.serverUs.p50} / ${b.B.serverUs.p50} | ${b.A.where.workerUs} / ${b.B.where.workerUs} | ${b.A.cpu}% / ${b.B.cpu}% | ${b.A.memory.anonMb} / ${b.B.memory.anonMb} | ${b.A.memory.arenasMb} / ${b.B.memory.arenasMb} | ${heapsOf(b.A.memory)} / ${heapsOf(b.B.memory)} | ${JSON.stringify(b.A.errors)} / ${JSON.stringify(b.B.errors)} |`,
+        `| ${i + 1} | ${b.swaps} | ${b.pinP50Ms} | ${b.A.latency.p99} / ${b.B.latency.p99} | ${b.A.serverUs.p50} / ${b.B.serverUs.p50} | ${b.A.where.workerUs} / ${b.B.where.workerUs} | ${b.A.where.loopP99Ms} / ${b.B.where.loopP99Ms} | ${b.A.mainWaitMsPerS} / ${b.B.mainWaitMsPerS} | ${b.A.cpu}% / ${b.B.cpu}% | ${b.A.memory.anonMb} / ${b.B.memory.anonMb} | ${b.A.memory.arenasMb} / ${b.B.memory.arenasMb} | ${heapsOf(b.A.memory)} / ${heapsOf(b.B.memory)} | ${JSON.stringify(b.A.errors)} / ${JSON.stringify(b.B.errors)} |`,
     ),
   ].join('\n');
   writeFileSync(`bench/results/${values.name}.md`, md + '\n');

@@ -142,13 +142,14 @@ export class SystemCpuWindow {
 /**
  * Time the threads of `pid` spent runnable but waiting for a CPU, summed, in ms (the second field of
  * /proc/<pid>/task/<tid>/schedstat; needs a kernel with schedstats, else null). Rising while CPU use stays
- * flat, it says the threads are crowding each other (or the machine) in bursts that averages hide.
+ * flat, it says the threads are crowding each other (or the machine) in bursts that averages hide. With
+ * `onlyTid`, that one thread's (tid = pid: the main thread).
  */
-export function readRunQueueWaitMs(pid: number): number | null {
+export function readRunQueueWaitMs(pid: number, onlyTid?: number): number | null {
   let ns = 0;
   let any = false;
   try {
-    for (const name of readdirSync(`/proc/${pid}/task`)) {
+    for (const name of onlyTid === undefined ? readdirSync(`/proc/${pid}/task`) : [String(onlyTid)]) {
       try {
         const f = readFileSync(`/proc/${pid}/task/${name}/schedstat`, 'utf8').trim().split(' ');
         ns += Number(f[1]);

@@ -22,6 +22,15 @@ export interface ModelManagerThreadOptions {
 
 type Ready = Extract<ManagerEvent, { type: 'ready' }>;
 
+/**
+ * The manager thread's young generation, MB (V8 splits it into two semi-spaces and a large-object space: 24 MB
+ * is 8 MB semi-spaces). Why: under back-to-back swaps V8 doubled the manager's semi-spaces to 16 MB around its
+ * 1,500th validation (its committed heap stepped up by 16 MB while 15 MB stayed in use, bench/RESULTS.md
+ * session 8); with the cap it stayed at 32 MB over 3,000 swaps. The manager answers no request on the decision
+ * path; its scavenges become more frequent and smaller, and the twin benchmark's latency stayed in its range.
+ */
+const MANAGER_YOUNG_GENERATION_MB = 24;
+
 export class ModelManagerThread {
   private constructor(
     private readonly client: ThreadClient<ManagerRequest, ManagerReply, ManagerEvent>,
@@ -32,7 +41,9 @@ export class ModelManagerThread {
   static async start(opts: ModelManagerThreadOptions): Promise<ModelManagerThread> {
     const options = resolveManagerOptions(opts.options);
     const data: ManagerWorkerData = { registryDir: opts.registryDir, dataDir: opts.dataDir, exampleSourceModule: opts.exampleSourceModule ?? null, options };
-    const client = new ThreadClient<ManagerRequest, ManagerReply, ManagerEvent>('model manager', workerPath('model-manager'), data, options.stopTimeoutMs);
+    const client = new ThreadClient<ManagerRequest, ManagerReply, ManagerEvent>('model manager', workerPath('model-manager'), data, options.stopTimeoutMs, {
+      maxYoungGenerationSizeMb: MANAGER_YOUNG_GENERATION_MB,
+    });
     try {
       const first = await client.waitFor((e): e is Ready | Extract<ManagerEvent, { type: 'error' }> => e.type === 'ready' || e.type === 'error', "announcing 'ready'");
       if (first.type === 'error') throw fromWireError(first.error);

@@ -5,7 +5,7 @@
  * terminates it after a timeout. Idempotent and memoised, like every close() in txrank.
  */
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { TxrankError, isErrorCode, type WireError } from '../errors/codes.js';
 
 type Reply = { type: 'reply'; id: number; ok: true } | { type: 'reply'; id: number; ok: false; error: WireError };
@@ -30,10 +30,11 @@ export class ThreadClient<Req extends { type: string; id: number }, Rep extends 
   #exit: Promise<number>;
   #closing: Promise<void> | null = null;
 
-  constructor(name: string, file: string, workerData: unknown, stopTimeoutMs: number) {
+  /** `resourceLimits`: the thread's own V8 heap limits (Node's Worker option), when it needs any. */
+  constructor(name: string, file: string, workerData: unknown, stopTimeoutMs: number, resourceLimits?: ResourceLimits) {
     this.#name = name;
     this.#stopTimeoutMs = stopTimeoutMs;
-    this.worker = new Worker(file, { workerData });
+    this.worker = new Worker(file, { workerData, ...(resourceLimits ? { resourceLimits } : {}) });
     this.worker.on('message', (msg: Rep | Ev | Stopped) => {
       if (msg.type === 'reply') {
         const r = msg as Rep;
