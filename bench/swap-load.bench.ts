@@ -26,8 +26,8 @@ import { LoadgenClient } from './load/loadgen-client.js';
 import { memorySplit } from './load/memory-split.js';
 import { readProc, readRssSplit, readRunQueueWaitMs, readThreads, SystemCpuWindow, type ThreadCpu } from './load/proc-stats.js';
 import { NO_SPLIT, scrape, split, type MetricSums, type PhaseSplit } from './load/server-http.js';
-import { DEMO_PLACEMENT, prepareCatalog } from './load/servers.js';
-import { startSwapTarget } from './load/swap-target.js';
+import { prepareCatalog } from './load/servers.js';
+import { startSwapTarget, swapLoad } from './load/swap-target.js';
 import { defaultDataDir, generateTraffic, writeTraffic } from './load/traffic.js';
 
 const { values } = parseArgs({
@@ -78,21 +78,7 @@ async function main(): Promise<void> {
   };
 
   const lg = await LoadgenClient.start();
-  const base: LoadConfig = {
-    url: server.url,
-    key: cat.key,
-    tenant: cat.tenant,
-    placement: DEMO_PLACEMENT,
-    k: 3,
-    format: 'msgpack',
-    mode: 'open',
-    connections: 16,
-    depth: 64,
-    rate: RATE,
-    durationMs: SECONDS * 1000,
-    warmupMs: 2000,
-    drainMs: 3000,
-  };
+  const base: LoadConfig = swapLoad(cat, server.url, RATE, SECONDS * 1000, 2000);
   const summary = (r: LoadResult) => ({
     latency: summarize(decodeHistogram(r.latency)),
     sendLag: summarize(decodeHistogram(r.sendLag)),

@@ -24,8 +24,8 @@ import { LoadgenClient } from './load/loadgen-client.js';
 import { memorySplit, type MemorySplit } from './load/memory-split.js';
 import { readProc, readRssSplit, readRunQueueWaitMs } from './load/proc-stats.js';
 import { readHeaps, scrape, split, type MetricSums, type PhaseSplit, type ThreadHeaps } from './load/server-http.js';
-import { DEMO_PLACEMENT, prepareCatalog, removeCatalog } from './load/servers.js';
-import { startSwapTarget, type SwapTarget } from './load/swap-target.js';
+import { prepareCatalog, removeCatalog, type PreparedCatalog } from './load/servers.js';
+import { startSwapTarget, swapLoad, type SwapTarget } from './load/swap-target.js';
 import { defaultDataDir, generateTraffic, writeTraffic } from './load/traffic.js';
 
 const { values } = parseArgs({
@@ -56,6 +56,7 @@ const WINDOW_WARMUP_MS = 1000;
 type Side = 'A' | 'B';
 interface Twin {
   side: Side;
+  cat: PreparedCatalog;
   target: SwapTarget;
   lg: LoadgenClient;
 }
@@ -93,9 +94,9 @@ async function main(): Promise<void> {
   const twins: Twin[] = [];
   try {
     for (const [i, side] of (['A', 'B'] as const).entries()) {
-      twins.push({ side, target: await startSwapTarget(cats[i], `swap-twin-${side}`), lg: await LoadgenClient.start() });
+      twins.push({ side, cat: cats[i], target: await startSwapTarget(cats[i], `swap-twin-${side}`), lg: await LoadgenClient.start() });
     }
-    await measure(twins[0], twins[1], cats.map((c) => c.key), trafficFile);
+    await measure(twins[0], twins[1], trafficFile);
   } finally {
     for (const t of twins) {
       t.lg.close();
@@ -105,22 +106,8 @@ async function main(): Promise<void> {
   }
 }
 
-async function measure(A: Twin, B: Twin, keys: string[], trafficFile: string): Promise<void> {
-  const config = (t: Twin, rate: number, durationMs: number, warmupMs: number): LoadConfig => ({
-    url: t.target.server.url,
-    key: keys[t.side === 'A' ? 0 : 1],
-    tenant: 'freshmart',
-    placement: DEMO_PLACEMENT,
-    k: 3,
-    format: 'msgpack',
-    mode: 'open',
-    connections: 16,
-    depth: 64,
-    rate,
-    durationMs,
-    warmupMs,
-    drainMs: 3000,
-  });
+async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
+  const config = (t: Twin, rate: number, durationMs: number, warmupMs: number): LoadConfig => swapLoad(t.cat, t.target.server.url, rate, durationMs, warmupMs);
 
   console.log(`swap twin: ${OFFERS} offers; A gets ${SWAPS} swaps, B none`);
   const before = await alternate(A, B, config, trafficFile);

@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { writeAlternateModels } from './alternate-models.js';
 import { post } from './server-http.js';
-import { startTxrank, type PreparedCatalog, type RunningServer } from './servers.js';
+import type { LoadConfig } from './loadgen.js';
+import { DEMO_PLACEMENT, startTxrank, type PreparedCatalog, type RunningServer } from './servers.js';
 
 const run = promisify(execFile);
 
@@ -47,4 +48,23 @@ export async function startSwapTarget(cat: PreparedCatalog, tag: string): Promis
     await server.stop();
     throw err;
   }
+}
+
+/** The decision load every swap benchmark sends: open loop, 16 connections, 64 in flight each, top 3, msgpack. */
+export function swapLoad(cat: PreparedCatalog, url: string, rate: number, durationMs: number, warmupMs: number): LoadConfig {
+  return {
+    url,
+    key: cat.key,
+    tenant: cat.tenant,
+    placement: DEMO_PLACEMENT,
+    k: 3,
+    format: 'msgpack',
+    mode: 'open',
+    connections: 16,
+    depth: 64,
+    rate,
+    durationMs,
+    warmupMs,
+    drainMs: 3000,
+  };
 }

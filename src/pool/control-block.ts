@@ -19,8 +19,8 @@
  *   [7 + 7*i + 2]       worker i model generation in use
  *   [7 + 7*i + 3]       worker i decisions served (wraps; for /v1/info)
  *   [7 + 7*i + 4]       worker i full GCs run between views (workers/inference/worker.ts; for /readyz)
- *   [7 + 7*i + 5]       worker i V8 heap in use, KB, as of its last view build or its last 4,096th task
- *   [7 + 7*i + 6]       worker i V8 heap committed, KB, at the same moment (both for /readyz)
+ *   [7 + 7*i + 5]       worker i V8 heap in use, tenths of a MB, as of its last view build or its last 4,096th task
+ *   [7 + 7*i + 6]       worker i V8 heap committed, tenths of a MB, at the same moment (both for /readyz)
  *
  * The rebuild token: building a view (offer tower over the catalog, a new ONNX session) occupies a worker
  * for tens of milliseconds at 10k offers, and most of it is synchronous (ONNX Runtime creates a session and
@@ -43,10 +43,12 @@
  * sees the pool closing (and skips an optional build), or the pool sees the worker's stretch (and waits for
  * it). A worker that dies inside a stretch leaves the count raised; the wait is bounded for that case.
  */
+import type { ThreadHeap } from '../runtime/thread-heap.js';
+
 export const WORKER_STATE = { starting: 0, serving: 1, failed: 2 } as const;
 
 /** One worker's slot as the main thread reads it (/readyz, /v1/info). */
-export interface WorkerStatus {
+export interface WorkerStatus extends ThreadHeap {
   state: number;
   catalogVersion: number;
   modelGeneration: number;
@@ -54,9 +56,6 @@ export interface WorkerStatus {
   served: number;
   /** Full GCs run between views (workers/inference/worker.ts). */
   collections: number;
-  /** V8 heap in use and committed, MB, as of the worker's last view build or its last 4,096th task. */
-  heapUsedMb: number;
-  heapTotalMb: number;
 }
 
 const HEADER = 7;
@@ -179,27 +178,23 @@ export class ControlBlock {
     Atomics.add(this.words, HEADER + SLOT * slot + 4, 1);
   }
 
-  /**
-   * The worker in `slot` reports its V8 heap (v8.getHeapStatistics: used_heap_size, total_heap_size), so that
-   * an operator can tell a worker's heap from the rest of the process's memory without a heap snapshot.
-   */
-  setHeap(slot: number, usedBytes: number, totalBytes: number): void {
+  /** The worker in `slot` reports its V8 heap (src/runtime/thread-heap.ts), for /readyz. */
+  setHeap(slot: number, heap: ThreadHeap): void {
     const base = HEADER + SLOT * slot;
-    Atomics.store(this.words, base + 5, Math.round(usedBytes / 1024));
-    Atomics.store(this.words, base + 6, Math.round(totalBytes / 1024));
+    Atomics.store(this.words, base + 5, Math.round(heap.heapUsedMb * 10));
+    Atomics.store(this.words, base + 6, Math.round(heap.heapTotalMb * 10));
   }
 
   worker(slot: number): WorkerStatus {
     const base = HEADER + SLOT * slot;
-    const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
     return {
       state: Atomics.load(this.words, base),
       catalogVersion: Atomics.load(this.words, base + 1),
       modelGeneration: Atomics.load(this.words, base + 2),
       served: Atomics.load(this.words, base + 3) >>> 0,
       collections: Atomics.load(this.words, base + 4),
-      heapUsedMb: mb(Atomics.load(this.words, base + 5)),
-      heapTotalMb: mb(Atomics.load(this.words, base + 6)),
+      heapUsedMb: Atomics.load(this.words, base + 5) / 10,
+      heapTotalMb: Atomics.load(this.words, base + 6) / 10,
     };
   }
 }

@@ -13,7 +13,7 @@ export interface ThreadHeap {
 
 const mb = (bytes: number): number => Math.round(bytes / 104857.6) / 10;
 
-/** The calling thread's heap; ~2 µs. */
+/** The calling thread's heap (v8.getHeapStatistics: 0.3 µs on this machine). */
 export function threadHeap(): ThreadHeap {
   const h = v8.getHeapStatistics();
   return { heapUsedMb: mb(h.used_heap_size), heapTotalMb: mb(h.total_heap_size) };

@@ -23,7 +23,6 @@
  * finish, and only then builds. Other workers serve meanwhile; in a pool of one, nothing can.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import v8 from 'node:v8';
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import { openStorage } from '../../src/catalog/store.js';
 import type { CatalogSnapshot } from '../../src/catalog/types.js';
@@ -31,6 +30,7 @@ import { toWireError } from '../../src/errors/codes.js';
 import { readModelDir, type LoadedModel } from '../../src/model/model-dir.js';
 import { readAnnounced } from '../../src/registry/registry.js';
 import { ControlBlock, WORKER_STATE } from '../../src/pool/control-block.js';
+import { threadHeap } from '../../src/runtime/thread-heap.js';
 import {
   CONTROL_CHANNEL,
   type ControlMessage,
@@ -187,8 +187,7 @@ async function build(): Promise<void> {
 
 /** True with the token; false when the wait ran out (the holder may have died) and this worker builds anyway. */
 function reportHeap(): void {
-  const h = v8.getHeapStatistics();
-  control.setHeap(slot, h.used_heap_size, h.total_heap_size);
+  control.setHeap(slot, threadHeap());
 }
 
 async function takeRebuildToken(): Promise<boolean> {
