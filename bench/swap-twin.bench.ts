@@ -26,6 +26,7 @@ import { readProc, readRssSplit, readRunQueueWaitMs } from './load/proc-stats.js
 import { readHeaps, scrape, split, type MetricSums, type PhaseSplit, type ThreadHeaps } from './load/server-http.js';
 import { prepareCatalog, removeCatalog, type PreparedCatalog } from './load/servers.js';
 import { startSwapTarget, swapLoad, type SwapTarget } from './load/swap-target.js';
+import { leftBehindP99, slope } from './load/twin-stats.js';
 import { defaultDataDir, generateTraffic, writeTraffic } from './load/traffic.js';
 
 const { values } = parseArgs({
@@ -39,6 +40,9 @@ const { values } = parseArgs({
     'creep-interval-ms': { type: 'string', default: '100' },
     'creep-rate': { type: 'string', default: '200' },
     block: { type: 'string', default: '100' },
+    // A control run: the same schedule, load and readings, but A is never pinned. Its "left behind" and creep
+    // figures are what the method reads when the swaps have no effect at all.
+    sham: { type: 'boolean', default: false },
     name: { type: 'string', default: 'swap-twin' },
   },
 });
@@ -50,6 +54,7 @@ const SWAPS = Number(values.swaps);
 const INTERVAL_MS = Number(values['creep-interval-ms']);
 const CREEP_RATE = Number(values['creep-rate']);
 const BLOCK = Number(values.block);
+const SHAM = values.sham === true;
 /** Requests of a window's first second are sent but not measured: each window opens fresh connections. */
 const WINDOW_WARMUP_MS = 1000;
 
@@ -70,10 +75,15 @@ interface SideFigures {
   where: PhaseSplit;
 }
 
+/** One side's figures over a before or after phase, with each window's own P99 (the unit of its interval). */
+type PhaseFigures = SideFigures & { windowP99: number[] };
+
 /** One server's memory: anonymous RSS, its owners (memory-split.ts), and the V8 heaps by thread. */
 type Memory = MemorySplit & ThreadHeaps & { anonMb: number };
 
 interface Block {
+  /** Pins scheduled by the end of this block (the same in a sham run, where none is made). */
+  at: number;
   swaps: number;
   pinP50Ms: number;
   A: SideFigures & { cpu: number; mainWaitMsPerS: number; memory: Memory };
@@ -109,7 +119,7 @@ async function main(): Promise<void> {
 async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
   const config = (t: Twin, rate: number, durationMs: number, warmupMs: number): LoadConfig => swapLoad(t.cat, t.target.server.url, rate, durationMs, warmupMs);
 
-  console.log(`swap twin: ${OFFERS} offers; A gets ${SWAPS} swaps, B none`);
+  console.log(`swap twin: ${OFFERS} offers; A gets ${SHAM ? `no swaps (sham run; ${SWAPS} scheduled)` : `${SWAPS} swaps`}, B none`);
   const before = await alternate(A, B, config, trafficFile);
   console.log(`before: P99 A ${before.A.latency.p99} ms, B ${before.B.latency.p99} ms`);
 
@@ -137,10 +147,12 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
     const pins: number[] = [];
     let ok = 0;
     for (let i = 0; i < n; i++) {
-      const p0 = performance.now();
-      const res = await A.target.pin(A.target.versions[flip++ % 2]);
-      pins.push(performance.now() - p0);
-      if (res.status === 200) ok++;
+      if (!SHAM) {
+        const p0 = performance.now();
+        const res = await A.target.pin(A.target.versions[flip++ % 2]);
+        pins.push(performance.now() - p0);
+        if (res.status === 200) ok++;
+      }
       await new Promise((r) => setTimeout(r, INTERVAL_MS));
     }
     const [ra, rb] = await Promise.all(loads);
@@ -167,7 +179,7 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
       mkdirSync(smapsDir, { recursive: true });
       for (const t of [A, B]) writeFileSync(join(smapsDir, `${t.side}-block-${blocks.length + 1}.smaps`), readFileSync(`/proc/${t.target.server.pid}/smaps`));
     }
-    blocks.push({ swaps: ok, pinP50Ms: round(pins[Math.floor(pins.length / 2)] ?? NaN), A: await side(A, ra, m0.A, cpu0.A), B: await side(B, rb, m0.B, cpu0.B) });
+    blocks.push({ at: done + n, swaps: ok, pinP50Ms: round(pins[Math.floor(pins.length / 2)] ?? NaN), A: await side(A, ra, m0.A, cpu0.A), B: await side(B, rb, m0.B, cpu0.B) });
     const b = blocks.at(-1) as Block;
     console.log(
       `block ${blocks.length}: ${done + n} swaps; P99 A ${b.A.latency.p99} / B ${b.B.latency.p99} ms; worker µs A ${b.A.where.workerUs} / B ${b.B.where.workerUs}; anon MB A ${b.A.memory.anonMb} / B ${b.B.memory.anonMb}; V8 heaps MB main/workers/manager/trainer A ${heapsOf(b.A.memory)} B ${heapsOf(b.B.memory)}; errors ${JSON.stringify(b.A.errors)} ${JSON.stringify(b.B.errors)}`,
@@ -212,6 +224,20 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
   const memoryKeys = Object.keys(memoryRows) as (keyof typeof memoryRows)[];
   const memory = Object.fromEntries(memoryKeys.map((k) => [k, { A: grow('A', k), B: grow('B', k), swapsShare: grow('A', k) - grow('B', k) }]));
 
+  // Intervals (twin-stats.ts). Creep: the slope of log(A/B P99) over the blocks, as a factor per 1,000 swaps.
+  // Memory: the slope of A - B anonymous memory, over all blocks and over the second half alone (after the
+  // working set of a view under construction is reached).
+  const at = blocks.map((b) => b.at);
+  const creepLog = slope(at, blocks.map((b) => Math.log(b.A.latency.p99 / b.B.latency.p99)), 1000);
+  const swapsMb = blocks.map((b) => b.A.memory.anonMb - b.B.memory.anonMb);
+  const half = Math.floor(blocks.length / 2);
+  const intervals = {
+    leftBehindP99: leftBehindP99({ A: before.A.windowP99, B: before.B.windowP99 }, { A: after.A.windowP99, B: after.B.windowP99 }),
+    creepP99Per1000: { estimate: Math.exp(creepLog.estimate), lo: Math.exp(creepLog.lo), hi: Math.exp(creepLog.hi) },
+    memoryMbPer1000: slope(at, swapsMb, 1000),
+    memoryMbPer1000SecondHalf: slope(at.slice(half), swapsMb.slice(half), 1000),
+  };
+
   const report = {
     date: new Date().toISOString(),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
@@ -225,7 +251,9 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
     ratioBefore: r0,
     ratioAfter: r1,
     leftBehind: { p99: r1.p99 / r0.p99, p50: r1.p50 / r0.p50, serverP50: r1.serverP50 / r0.serverP50, workerUs: r1.workerUs / r0.workerUs },
+    sham: SHAM,
     creep: { blocksPooled: third, ...creep, ratio: creepRatio },
+    intervals,
     memoryStart,
     memory,
     blocks,
@@ -237,9 +265,11 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
   const phaseRow = (name: string, s: SideFigures) =>
     `| ${name} | ${s.latency.p50} | ${s.latency.p99} | ${s.latency.p999} | ${s.sendLagP99} | ${s.serverUs.p50} | ${s.serverUs.p99} | ${s.where.queueUs} / ${s.where.handoffUs} / ${s.where.workerUs} | ${s.latency.count} | ${JSON.stringify(s.errors)} |`;
   const md = [
-    `# A server after ${swapsDone} model swaps against its twin without (${report.date.slice(0, 10)})`,
+    SHAM
+      ? `# Sham run: A and its twin over the same schedule, neither swapped (${report.date.slice(0, 10)})`
+      : `# A server after ${swapsDone} model swaps against its twin without (${report.date.slice(0, 10)})`,
     '',
-    `${OFFERS} offers per server; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}. Phases before and after: each server alone in its own windows of ${WINDOW_MS} ms at ${RATE}/s (open loop, 16 connections, first ${WINDOW_WARMUP_MS} ms of each window not measured), ${WINDOWS} windows in ABBA order. Creep: ${swapsDone} pins on A, one every ${INTERVAL_MS} ms, both serving ${CREEP_RATE}/s meanwhile.`,
+    `${OFFERS} offers per server; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}. Phases before and after: each server alone in its own windows of ${WINDOW_MS} ms at ${RATE}/s (open loop, 16 connections, first ${WINDOW_WARMUP_MS} ms of each window not measured), ${WINDOWS} windows in ABBA order. Creep: ${SHAM ? `no pins (sham; ${blocks.at(-1)?.at ?? 0} scheduled)` : `${swapsDone} pins on A`}, one every ${INTERVAL_MS} ms, both serving ${CREEP_RATE}/s meanwhile.`,
     '',
     '| phase, server | P50 ms | P99 ms | P99.9 ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per pool task, mean µs: queue / hand-off / worker | requests | errors |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -255,6 +285,13 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
     `| **left behind by the swaps** (after / before) | **${x(report.leftBehind.p99)}** | ${x(report.leftBehind.p50)} | ${x(report.leftBehind.serverP50)} | ${x(report.leftBehind.workerUs)} |`,
     '',
     `Creep blocks, P99 pooled over the first ${third} and the last ${third} blocks: A ${creep.firstA} -> ${creep.lastA} ms, B ${creep.firstB} -> ${creep.lastB} ms; A/B ${x(creep.firstA / creep.firstB)} -> ${x(creep.lastA / creep.lastB)} = **${x(creepRatio)}**.`,
+    '',
+    '| with a 95% bootstrap interval | estimate | interval |',
+    '|---|---|---|',
+    `| P99 left behind (windows' log P99, difference in differences) | ${x(intervals.leftBehindP99.estimate)} | ${x(intervals.leftBehindP99.lo)} - ${x(intervals.leftBehindP99.hi)} |`,
+    `| creep: A/B P99 per 1,000 swaps (slope over the blocks) | ${x(intervals.creepP99Per1000.estimate)} | ${x(intervals.creepP99Per1000.lo)} - ${x(intervals.creepP99Per1000.hi)} |`,
+    `| A - B anonymous memory, MB per 1,000 swaps, all blocks | ${round(intervals.memoryMbPer1000.estimate)} | ${round(intervals.memoryMbPer1000.lo)} - ${round(intervals.memoryMbPer1000.hi)} |`,
+    `| the same, second half of the blocks | ${round(intervals.memoryMbPer1000SecondHalf.estimate)} | ${round(intervals.memoryMbPer1000SecondHalf.lo)} - ${round(intervals.memoryMbPer1000SecondHalf.hi)} |`,
     '',
     '| memory over the creep, MB | A (swaps) | B (none) | the swaps\' share (A - B) |',
     '|---|---|---|---|',
@@ -277,7 +314,7 @@ async function alternate(
   B: Twin,
   config: (t: Twin, rate: number, durationMs: number, warmupMs: number) => LoadConfig,
   trafficFile: string,
-): Promise<Record<Side, SideFigures>> {
+): Promise<Record<Side, PhaseFigures>> {
   const hist: Record<Side, { latency: Histogram[]; serverUs: Histogram[]; sendLag: Histogram[] }> = {
     A: { latency: [], serverUs: [], sendLag: [] },
     B: { latency: [], serverUs: [], sendLag: [] },
@@ -296,7 +333,7 @@ async function alternate(
     hist[t.side].sendLag.push(decodeHistogram(r.sendLag));
     for (const [k, v] of Object.entries(r.errors)) errors[t.side][k] = (errors[t.side][k] ?? 0) + v;
   }
-  const figures = (s: Side): SideFigures => {
+  const figures = (s: Side): PhaseFigures => {
     // The pool split over the side's windows: sums of each window's differences.
     const total: MetricSums = {};
     let seconds = 0;
@@ -310,6 +347,7 @@ async function alternate(
     }
     return {
       latency: summarize(mergeHistograms(hist[s].latency.length ? hist[s].latency : [newHistogram()])),
+      windowP99: hist[s].latency.map((h) => summarize(h).p99),
       serverUs: summarize(mergeHistograms(hist[s].serverUs)),
       sendLagP99: summarize(mergeHistograms(hist[s].sendLag)).p99,
       errors: errors[s],

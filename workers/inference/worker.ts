@@ -185,11 +185,12 @@ async function build(): Promise<void> {
   }
 }
 
-/** True with the token; false when the wait ran out (the holder may have died) and this worker builds anyway. */
+/** Publishes this worker's V8 heap in its control-block slot (read by /readyz and /v1/info). */
 function reportHeap(): void {
   control.setHeap(slot, threadHeap());
 }
 
+/** True with the token; false when the wait ran out (the holder may have died) and this worker builds anyway. */
 async function takeRebuildToken(): Promise<boolean> {
   const until = Date.now() + REBUILD_TOKEN_WAIT_MS;
   for (;;) {
