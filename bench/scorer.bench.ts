@@ -116,6 +116,23 @@ async function main(): Promise<void> {
     }
     await scorer.release();
     await tower.release();
+
+    // A swap's first request: Scorer.create warms the session, so the first score should cost what the
+    // second does (an unwarmed session's first run plans and allocates its buffers: ~4x at 10k offers).
+    const txn1 = new Float32Array(TXN_DIM).map(() => (rng.next() < 0.3 ? rng.next() : 0));
+    const first: number[] = [];
+    const second: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const fresh = await Scorer.create(model, emb, bias, scale, n);
+      for (const into of [first, second]) {
+        const s = process.hrtime.bigint();
+        await fresh.score(txn1, 1, false);
+        into.push(Number(process.hrtime.bigint() - s) / 1000);
+      }
+      await fresh.release();
+    }
+    const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    console.log(`  fresh scorer (25 creates), batch 1: first score median ${median(first).toFixed(1)} µs, second ${median(second).toFixed(1)} µs`);
   }
   if (tmp) await rm(tmp, { recursive: true, force: true });
 }
