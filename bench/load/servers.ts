@@ -77,6 +77,27 @@ export interface RunningServer {
   log(): string;
 }
 
+/** Servers started and not yet exited: stopped if the benchmark itself is interrupted (below). */
+const live = new Set<ChildProcess>();
+let signalsHooked = false;
+
+/**
+ * A benchmark stopped with Ctrl-C or SIGTERM would otherwise leave its servers running (they are not in its
+ * process group's foreground when run from a script, and nothing else stops them): they keep their ports and
+ * CPU, and spoil the next run's numbers. The load generators need nothing: they exit when their IPC channel
+ * closes (loadgen-process.ts).
+ */
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of live) child.kill('SIGTERM');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 async function startProcess(name: string, args: string[], port: number, readyTimeoutMs: number): Promise<RunningServer> {
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server under test (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
   // which NODE_OPTIONS does not accept.
@@ -96,7 +117,12 @@ async function startProcess(name: string, args: string[], port: number, readyTim
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let exited = false;
-  child.once('exit', () => (exited = true));
+  hookSignals();
+  live.add(child);
+  child.once('exit', () => {
+    exited = true;
+    live.delete(child);
+  });
   const stop = async (): Promise<void> => {
     if (exited) return;
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
