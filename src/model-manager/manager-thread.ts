@@ -23,13 +23,16 @@ export interface ModelManagerThreadOptions {
 type Ready = Extract<ManagerEvent, { type: 'ready' }>;
 
 /**
- * The manager thread's young generation, MB (V8 splits it into two semi-spaces and a large-object space: 24 MB
- * is 8 MB semi-spaces). Why: under back-to-back swaps V8 doubled the manager's semi-spaces to 16 MB around its
- * 1,500th validation (its committed heap stepped up by 16 MB while 15 MB stayed in use, bench/RESULTS.md
- * session 8); with the cap it stayed at 32 MB over 3,000 swaps. The manager answers no request on the decision
- * path; its scavenges become more frequent and smaller, and the twin benchmark's latency stayed in its range.
+ * The manager thread's young generation, MB (V8 splits it into two semi-spaces and a large-object space: 12 MB
+ * is 4 MB semi-spaces). Why: under back-to-back swaps V8 grows the semi-spaces of a thread that allocates as
+ * much as a validation does. Uncapped, the manager's committed heap stepped up by 16 MB around its 1,500th
+ * validation while 15 MB stayed in use (bench/RESULTS.md session 8). With a 24 MB cap it still filled from 19
+ * to 32 MB within the first few hundred swaps; with 12 MB it stays at 23-24 MB (session 9). The manager answers
+ * no request on the decision path; its scavenges become more frequent and smaller. The pin round trip, which
+ * includes a validation, read 59 ms mean over 1,000 pins against 46-61 ms with 24 MB, and the twin
+ * benchmark's latency stayed in its range.
  */
-const MANAGER_YOUNG_GENERATION_MB = 24;
+const MANAGER_YOUNG_GENERATION_MB = 12;
 
 export class ModelManagerThread {
   private constructor(
