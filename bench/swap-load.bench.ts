@@ -34,7 +34,9 @@ const { values } = parseArgs({
   options: {
     offers: { type: 'string', default: '10000' },
     rate: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '20' },
+    // Each phase's length. 60 s gives the interleaved phase six 5 s windows per arm; with 20 s (two per arm)
+    // one noisy window decided the ratio (1.03x-1.51x over four runs, bench/RESULTS.md session 9).
+    seconds: { type: 'string', default: '60' },
     'swap-every-ms': { type: 'string', default: '1000' },
     // Interleaved steady / swapping windows (phase 2), each this long; the phase lasts 2 x --seconds.
     'ab-window-ms': { type: 'string', default: '5000' },
