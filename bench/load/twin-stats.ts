@@ -53,7 +53,7 @@ export function leftBehindP99(before: PhaseWindows, after: PhaseWindows): Interv
  */
 export function slope(xs: readonly number[], ys: readonly number[], per: number): Interval {
   const pairs = xs.map((x, i): [number, number] => [x, ys[i]]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  if (pairs.length < 3) return { estimate: NaN, lo: NaN, hi: NaN };
+  if (pairs.length < 3 || new Set(pairs.map(([x]) => x)).size < 2) return { estimate: NaN, lo: NaN, hi: NaN };
   const fit = (p: [number, number][]): number => linearRegression(p).m * per;
   const rng = new Prng(SEED);
   const random = (): number => rng.next();
