@@ -20,6 +20,7 @@ import { readModelDir, type LoadedModel } from '../src/model/model-dir.js';
 import { writeModelDir } from '../src/model/onnx-export.js';
 import { Scorer, TxnTower, computeOfferSide } from '../src/model/scorer.js';
 import { buildScorerModel } from '../src/model/scorer-graph.js';
+import { median } from 'simple-statistics';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -131,7 +132,6 @@ async function main(): Promise<void> {
       }
       await fresh.release();
     }
-    const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     console.log(`  fresh scorer (25 creates), batch 1: first score median ${median(first).toFixed(1)} µs, second ${median(second).toFixed(1)} µs`);
   }
   if (tmp) await rm(tmp, { recursive: true, force: true });
