@@ -24,6 +24,7 @@ import type { ManagerCounters, ManagerEvent, ManagerReply, ManagerRequest, Regis
 import type { ManagerOptions } from './options.js';
 import { decidePromotion, decideServingChange, planRollback, type Verdict } from './policy.js';
 import { checkLoadable, validateCandidate, type ValidationReport } from './validate.js';
+import { canCollect, collectFull, collectYoung } from '../runtime/collect.js';
 
 /** What the manager reads from the catalog store (CatalogStore has this shape). */
 export interface CatalogAccess {
@@ -53,8 +54,6 @@ const CANARY_TXN_ROWS = 64;
  * delays no decision.
  */
 const FULL_GC_EVERY_VALIDATIONS = 50;
-/** V8's gc(), present in threads started after the serving process set --expose-gc (heap-tuning.ts). */
-const fullGc = (globalThis as { gc?: () => void }).gc;
 
 type Check = { ok: true } | { ok: false; reason: string; report: ValidationReport };
 
@@ -242,11 +241,16 @@ export class ModelManager {
     return { validations: this.#validations, collections: this.#collections, ...threadHeap() };
   }
 
-  /** Counts a validation, and runs the full GC every FULL_GC_EVERY_VALIDATIONS-th (see there). */
+  /**
+   * Counts a validation, and runs the full GC every FULL_GC_EVERY_VALIDATIONS-th (see there) and a scavenge
+   * after every other one (src/runtime/collect.ts says why).
+   */
   #validated(): void {
-    if (++this.#validations % FULL_GC_EVERY_VALIDATIONS === 0 && fullGc) {
-      fullGc();
+    if (++this.#validations % FULL_GC_EVERY_VALIDATIONS === 0 && canCollect) {
+      collectFull();
       this.#collections++;
+    } else {
+      collectYoung();
     }
   }
 

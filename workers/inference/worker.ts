@@ -40,6 +40,7 @@ import {
 } from '../../src/pool/messages.js';
 import { CampaignTable } from '../../src/delivery/campaign-table.js';
 import { CatalogView } from './catalog-view.js';
+import { canCollect, collectFull, collectYoung } from '../../src/runtime/collect.js';
 import { decideBatch } from './decide.js';
 
 /** How long a worker waits for the rebuild token before building anyway (a holder may have died). */
@@ -55,8 +56,6 @@ const DRAIN_WAIT_MS = 50;
  * arrive meanwhile wait).
  */
 const FULL_GC_EVERY_SWAPS = 50;
-/** V8's gc(), present because the pool sets --expose-gc before any worker starts (heap-tuning.ts). */
-const fullGc = (globalThis as { gc?: () => void }).gc;
 /** The heap figure in the control block is refreshed after every view build and every this many tasks
  * (v8.getHeapStatistics takes 0.3 µs here; a task 250-550 µs). */
 const HEAP_REPORT_EVERY_TASKS = 4096;
@@ -169,9 +168,13 @@ async function build(): Promise<void> {
     modelGeneration = target.generation;
     control.setWorker(slot, WORKER_STATE.serving, view.catalogVersion, modelGeneration);
     await old?.retire();
-    if (old && ++swaps % FULL_GC_EVERY_SWAPS === 0 && fullGc) {
-      fullGc();
+    // Still steered away and holding the token: no task waits for these collections (src/runtime/collect.ts
+    // explains the scavenge after every build).
+    if (old && ++swaps % FULL_GC_EVERY_SWAPS === 0 && canCollect) {
+      collectFull();
       control.countCollection(slot);
+    } else {
+      collectYoung();
     }
     reportHeap();
   } catch (err) {
