@@ -5,6 +5,8 @@
  * swap runs read more than that.
  *
  * Usage: npm run bench:swap-twin-summary -- --name NAME RUN.json [RUN.json ...]   (or a directory of runs)
+ *        ... --against RUN.json|DIR [--against ...]: compare with these runs instead of the shams, e.g. swap runs
+ *        of the code before a change ("do the given runs read more than the --against runs?").
  * Writes bench/results/NAME.md and .json.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { Prng } from './sim/prng.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { name: { type: 'string', default: 'swap-twin-summary' } },
+  options: { name: { type: 'string', default: 'swap-twin-summary' }, against: { type: 'string', multiple: true } },
 });
 
 /** The fields of a swap-twin report (swap-twin.bench.ts) that the summary reads. */
@@ -73,12 +75,18 @@ function files(args: string[]): string[] {
 }
 
 function main(): void {
-  const runs: Run[] = files(positionals)
-    .map((file) => ({ file, report: JSON.parse(readFileSync(file, 'utf8')) as TwinReport }))
-    .filter((r) => r.report.intervals !== undefined && typeof r.report.creep?.ratio === 'number');
-  const swap = runs.filter((r) => !r.report.sham);
-  const sham = runs.filter((r) => r.report.sham);
-  if (swap.length === 0 || sham.length === 0) throw new Error(`need swap runs and sham runs with intervals; got ${swap.length} and ${sham.length}`);
+  const read = (args: string[]): Run[] =>
+    files(args)
+      .map((file) => ({ file, report: JSON.parse(readFileSync(file, 'utf8')) as TwinReport }))
+      .filter((r) => r.report.intervals !== undefined && typeof r.report.creep?.ratio === 'number');
+  const given = read(positionals);
+  // The second group: the shams among the given runs, or the --against runs (swap runs of another build).
+  const against = values.against !== undefined && values.against.length > 0;
+  const swap = against ? given : given.filter((r) => !r.report.sham);
+  const sham = against ? read(values.against ?? []) : given.filter((r) => r.report.sham);
+  const runs = against ? [...swap, ...sham] : given;
+  const other = against ? 'control' : 'sham';
+  if (swap.length === 0 || sham.length === 0) throw new Error(`need runs in both groups, with intervals; got ${swap.length} and ${sham.length} ${other} runs`);
 
   const rng = new Prng(20261129);
   const random = (): number => rng.next();
@@ -104,19 +112,21 @@ function main(): void {
   });
 
   const md = [
-    `# Swap-twin runs against sham runs (${swap.length} swapped, ${sham.length} sham)`,
+    `# Swap-twin runs against ${other} runs (${swap.length} against ${sham.length})`,
     '',
-    `Runs: ${runs.map((r) => `${r.file} (${r.report.sham ? 'sham' : `${r.report.swaps} swaps`})`).join('; ')}.`,
+    `Runs: ${swap.map((r) => `${r.file} (${r.report.sham ? 'sham' : `${r.report.swaps} swaps`})`).join('; ')}.`,
     '',
-    `Each run reads A (swapped, or not in a sham) against its twin B. "Swap over sham" is the ratio of the geometric means (a difference of means for memory); p is a one-sided permutation test that the swap runs read more than the shams (20,000 random permutations; with ${swap.length} runs against ${sham.length} the smallest p possible is ${(1 / choose(swap.length + sham.length, swap.length)).toFixed(3)}).`,
+    `${other[0].toUpperCase()}${other.slice(1)} runs: ${sham.map((r) => `${r.file} (${r.report.sham ? 'sham' : `${r.report.swaps} swaps`})`).join('; ')}.`,
     '',
-    '| measure | swap runs | sham runs | swap over sham | p |',
+    `Each run reads A (swapped, or not in a sham) against its twin B. "Runs over ${other}" is the ratio of the geometric means (a difference of means for memory); p is a one-sided permutation test that the runs read more than the ${other} runs (20,000 random permutations; with ${swap.length} runs against ${sham.length} the smallest p possible is ${(1 / choose(swap.length + sham.length, swap.length)).toFixed(3)}).`,
+    '',
+    `| measure | runs | ${other} runs | runs over ${other} | p |`,
     '|---|---|---|---|---|',
     ...rows.map((r) => r.text),
   ].join('\n');
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${values.name}.md`, md + '\n');
-  writeFileSync(`bench/results/${values.name}.json`, JSON.stringify({ runs: runs.map((r) => ({ file: r.file, sham: r.report.sham === true })), rows: rows.map(({ text: _, ...r }) => r) }, null, 2));
+  writeFileSync(`bench/results/${values.name}.json`, JSON.stringify({ runs: runs.map((r) => ({ file: r.file, sham: r.report.sham === true })), against: against ? sham.map((r) => r.file) : [], rows: rows.map(({ text: _, ...r }) => r) }, null, 2));
   console.log(md);
 }
 

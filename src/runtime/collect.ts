@@ -10,9 +10,11 @@
  * trigger is V8's external-memory limit, tens of MB later. Until then the dead buffers pile up, the arena grows
  * to hold them, and glibc keeps the arena's high-water mark after they are freed: a 40-50 MB step per thread
  * in the first few dozen swaps. A scavenge right after each build frees them while they are the youngest
- * objects, so the arena only ever holds one build's garbage. Measured in one worker thread, 400 swaps: anonymous
- * memory rose 49 -> 96 MB without it, 49 -> 60-67 MB with it, and the swaps took no longer (a scavenge of a
- * mostly empty young generation is well under a millisecond).
+ * objects, so the arena only ever holds one build's garbage. `npm run bench:swap-memory` (one worker thread,
+ * 1,000 swaps at 10k offers): the threads' arenas grew 28 -> 78 MB without it and 26 -> 40 MB with it; the
+ * step is there with no ONNX session opened per swap too, so it is the garbage, not the sessions. In a whole
+ * server (bench:swap-twin) the swaps' share of anonymous memory fell from 27-60 MB to 3-11 MB per 1,000 swaps.
+ * A scavenge of a mostly empty young generation takes about a millisecond.
  */
 
 type Gc = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
