@@ -243,7 +243,7 @@ export class ModelManager {
 
   /**
    * Counts a validation, and runs the full GC every FULL_GC_EVERY_VALIDATIONS-th (see there) and a scavenge
-   * after every other one (src/runtime/collect.ts says why).
+   * after each of the rest (src/runtime/collect.ts says why).
    */
   #validated(): void {
     if (++this.#validations % FULL_GC_EVERY_VALIDATIONS === 0 && canCollect) {

@@ -25,7 +25,7 @@
  *                               workers run one full GC every FULL_GC_EVERY_SWAPS view swaps
  *                               (workers/inference/worker.ts), the model manager one every
  *                               FULL_GC_EVERY_VALIDATIONS (src/model-manager/manager.ts), and both a
- *                               scavenge after every other build (src/runtime/collect.ts). With the two flags
+ *                               scavenge after each of the other builds (src/runtime/collect.ts). With the two flags
  *                               above those threads went thousands of swaps without a full GC, and the
  *                               server's P99 rose after 1,500-2,000 swaps: 1.35-1.87x over 3,000 swaps, then
  *                               1.16-1.26x with the workers' GC, 1.01-1.15x with both

@@ -8,12 +8,12 @@
  * Runtime's outputs copied into JS). Their memory is native, in the thread's glibc arena; V8 frees it only when
  * a GC finds the buffers dead, and the JS objects are too small to fill the young generation, so the usual
  * trigger is V8's external-memory limit, tens of MB later. Until then the dead buffers pile up, the arena grows
- * to hold them, and glibc keeps the arena's high-water mark after they are freed: a 40-50 MB step per thread
- * in the first few dozen swaps. A scavenge right after each build frees them while they are the youngest
+ * to hold them, and glibc keeps the arena's high-water mark after they are freed: a step of about 50 MB per
+ * worker thread within its first few dozen swaps. A scavenge right after each build frees them while they are the youngest
  * objects, so the arena only ever holds one build's garbage. `npm run bench:swap-memory` (one worker thread,
  * 1,000 swaps at 10k offers): the threads' arenas grew 28 -> 78 MB without it and 26 -> 40 MB with it; the
  * step is there with no ONNX session opened per swap too, so it is the garbage, not the sessions. In a whole
- * server (bench:swap-twin) the swaps' share of anonymous memory fell from 27-60 MB to 3-11 MB per 1,000 swaps.
+ * server (bench:swap-twin) the swaps' share of anonymous memory over 1,000 swaps fell from 24-60 MB to -5-14 MB.
  * A scavenge of a mostly empty young generation takes about a millisecond.
  */
 

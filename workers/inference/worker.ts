@@ -168,8 +168,8 @@ async function build(): Promise<void> {
     modelGeneration = target.generation;
     control.setWorker(slot, WORKER_STATE.serving, view.catalogVersion, modelGeneration);
     await old?.retire();
-    // Still steered away and holding the token: no task waits for these collections (src/runtime/collect.ts
-    // explains the scavenge after every build).
+    // Still holding the token, and steered away when the pool has another worker, so no task waits for these
+    // collections (src/runtime/collect.ts explains the scavenge after every build).
     if (old && ++swaps % FULL_GC_EVERY_SWAPS === 0 && canCollect) {
       collectFull();
       control.countCollection(slot);
