@@ -37,6 +37,7 @@ import { tuneHeapsForServing } from '../src/pool/heap-tuning.js';
 import { collectYoung } from '../src/runtime/collect.js';
 import { newHistogram, recordMs, summarize } from './load/histogram.js';
 import { memorySplit } from './load/memory-split.js';
+import { readRssSplit } from './load/proc-stats.js';
 
 type Build = 'view' | 'bytes' | 'life';
 interface Config {
@@ -67,12 +68,9 @@ const SCORES_PER_SWAP = 30;
 const MB = 2 ** 20;
 const self = fileURLToPath(import.meta.url);
 
-/** The process's anonymous memory (smaps_rollup) and its threads' malloc arenas, MB. */
+/** The process's anonymous memory and its threads' malloc arenas, MB. */
 function memory(): { anonMb: number; arenasMb: number } {
-  const split = memorySplit(process.pid);
-  return split
-    ? { anonMb: split.mainHeapMb + split.arenasMb + split.otherAnonMb, arenasMb: split.arenasMb }
-    : { anonMb: NaN, arenasMb: NaN };
+  return { anonMb: readRssSplit(process.pid).anonMb, arenasMb: memorySplit(process.pid)?.arenasMb ?? NaN };
 }
 
 /** A graph with its initializers turned into inputs, and the feeds that carry them. */

@@ -111,12 +111,13 @@ function main(): void {
     };
   });
 
+  const list = (rs: Run[]): string => rs.map((r) => `${r.file} (${r.report.sham ? 'sham' : `${r.report.swaps} swaps`})`).join('; ');
   const md = [
     `# Swap-twin runs against ${other} runs (${swap.length} against ${sham.length})`,
     '',
-    `Runs: ${swap.map((r) => `${r.file} (${r.report.sham ? 'sham' : `${r.report.swaps} swaps`})`).join('; ')}.`,
+    `Runs: ${list(swap)}.`,
     '',
-    `${other[0].toUpperCase()}${other.slice(1)} runs: ${sham.map((r) => `${r.file} (${r.report.sham ? 'sham' : `${r.report.swaps} swaps`})`).join('; ')}.`,
+    `${other[0].toUpperCase()}${other.slice(1)} runs: ${list(sham)}.`,
     '',
     `Each run reads A (swapped, or not in a sham) against its twin B. "Runs over ${other}" is the ratio of the geometric means (a difference of means for memory); p is a one-sided permutation test that the runs read more than the ${other} runs (20,000 random permutations; with ${swap.length} runs against ${sham.length} the smallest p possible is ${(1 / choose(swap.length + sham.length, swap.length)).toFixed(3)}).`,
     '',
