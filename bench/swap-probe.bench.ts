@@ -29,11 +29,11 @@ import { decodeHistogram, summarize } from './load/histogram.js';
 import type { RequestSample } from './load/loadgen.js';
 import { LoadgenClient } from './load/loadgen-client.js';
 import { readProc, readRunQueueWaitMs } from './load/proc-stats.js';
-import { scrape, split } from './load/server-http.js';
+import { scrape, split, taskBuckets, taskTails, type TaskTails } from './load/server-http.js';
 import { prepareCatalog, removeCatalog } from './load/servers.js';
 import { startSwapTarget, swapLoad } from './load/swap-target.js';
 import { defaultDataDir, generateTraffic, writeTraffic } from './load/traffic.js';
-import { slope, type Interval } from './load/twin-stats.js';
+import { factorSlope, type Interval } from './load/twin-stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,9 +55,6 @@ const SHAM = values.sham === true;
 /** The share of each block's slowest requests whose time is split into its parts. */
 const SLOWEST = 0.015;
 
-/** Pool tasks per block whose part took longer than 2 ms and than 5 ms. */
-type Tails = Record<'queue' | 'worker' | 'handoff', { over2ms: number; over5ms: number }>;
-
 interface BlockFigures {
   swaps: number;
   requests: number;
@@ -67,7 +64,7 @@ interface BlockFigures {
   /** Means over the block's slowest SLOWEST of requests, ms. */
   slowest: { latencyMs: number; sendLagMs: number; serverMs: number; restMs: number };
   tasks: number;
-  tails: Tails;
+  tails: TaskTails;
   workerUs: number;
   loopP99Ms: number;
   /** ms of CPU per second: the server process. */
@@ -87,25 +84,6 @@ const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 function calibrate(): number {
   const code = 'const t0 = performance.now(); let x = 0; for (let i = 0; i < 2e7; i++) x = (x * 1664525 + 1013904223) % 4294967296; console.log(performance.now() - t0 + (x < 0 ? 1 : 0))';
   return Number(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8' }));
-}
-
-/** Cumulative counts of txrank_pool_task_seconds buckets, keyed `part le`. */
-async function taskBuckets(http: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${http}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^txrank_pool_task_seconds_bucket\{(.*)\} (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    out.set(`${labels.part} ${labels.le}`, Number(m[2]));
-  }
-  return out;
-}
-
-function tails(a: Map<string, number>, b: Map<string, number>): Tails {
-  const d = (k: string): number => (b.get(k) ?? 0) - (a.get(k) ?? 0);
-  const part = (p: string) => ({ over2ms: d(`${p} +Inf`) - d(`${p} 0.002`), over5ms: d(`${p} +Inf`) - d(`${p} 0.005`) });
-  return { queue: part('queue'), worker: part('worker'), handoff: part('handoff') };
 }
 
 function slowestSplit(samples: readonly RequestSample[]): BlockFigures['slowest'] {
@@ -165,7 +143,7 @@ async function main(): Promise<void> {
         serverP99Ms: summarize(decodeHistogram(r.serverUs)).p99,
         slowest: slowestSplit(r.samples ?? []),
         tasks: tasksDone,
-        tails: tails(b0, b1),
+        tails: taskTails(b0, b1),
         workerUs: where.workerUs,
         loopP99Ms: where.loopP99Ms,
         serverCpuMsPerS: cpu0 && cpu1 ? Math.round((cpu1.cpuMs - cpu0.cpuMs) / seconds) : NaN,
@@ -187,10 +165,7 @@ async function main(): Promise<void> {
   }
 
   const xs = blocks.map((_, i) => (i + 1) * BLOCK);
-  const trend = (ys: number[]): Interval => {
-    const s = slope(xs, ys.map(Math.log), 1000);
-    return { estimate: Math.exp(s.estimate), lo: Math.exp(s.lo), hi: Math.exp(s.hi) };
-  };
+  const trend = (ys: number[]): Interval => factorSlope(xs, ys, 1000);
   const report = {
     date: new Date().toISOString(),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },

@@ -26,7 +26,7 @@ import { readProc, readRssSplit, readRunQueueWaitMs } from './load/proc-stats.js
 import { readHeaps, scrape, split, type MetricSums, type PhaseSplit, type ThreadHeaps } from './load/server-http.js';
 import { prepareCatalog, removeCatalog, type PreparedCatalog } from './load/servers.js';
 import { startSwapTarget, swapLoad, type SwapTarget } from './load/swap-target.js';
-import { leftBehindP99, slope } from './load/twin-stats.js';
+import { factorSlope, leftBehindP99, slope } from './load/twin-stats.js';
 import { defaultDataDir, generateTraffic, writeTraffic } from './load/traffic.js';
 
 const { values } = parseArgs({
@@ -228,12 +228,11 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
   // Memory: the slope of A - B anonymous memory, over all blocks and over the second half alone (after the
   // working set of a view under construction is reached).
   const at = blocks.map((b) => b.at);
-  const creepLog = slope(at, blocks.map((b) => Math.log(b.A.latency.p99 / b.B.latency.p99)), 1000);
   const swapsMb = blocks.map((b) => b.A.memory.anonMb - b.B.memory.anonMb);
   const half = Math.floor(blocks.length / 2);
   const intervals = {
     leftBehindP99: leftBehindP99({ A: before.A.windowP99, B: before.B.windowP99 }, { A: after.A.windowP99, B: after.B.windowP99 }),
-    creepP99Per1000: { estimate: Math.exp(creepLog.estimate), lo: Math.exp(creepLog.lo), hi: Math.exp(creepLog.hi) },
+    creepP99Per1000: factorSlope(at, blocks.map((b) => b.A.latency.p99 / b.B.latency.p99), 1000),
     memoryMbPer1000: slope(at, swapsMb, 1000),
     memoryMbPer1000SecondHalf: slope(at.slice(half), swapsMb.slice(half), 1000),
   };

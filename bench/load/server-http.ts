@@ -96,3 +96,25 @@ export async function readHeaps(http: string, admin: Record<string, string>): Pr
     trainerUsedMb: mb(trainer.heapUsedMb),
   };
 }
+
+/** Pool tasks between two bucket reads whose part took longer than 2 ms and than 5 ms. */
+export type TaskTails = Record<'queue' | 'worker' | 'handoff', { over2ms: number; over5ms: number }>;
+
+/** Cumulative counts of the txrank_pool_task_seconds buckets, keyed `part le` (e.g. `handoff 0.005`). */
+export async function taskBuckets(http: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^txrank_pool_task_seconds_bucket\{(.*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    out.set(`${labels.part} ${labels.le}`, Number(m[2]));
+  }
+  return out;
+}
+
+export function taskTails(a: Map<string, number>, b: Map<string, number>): TaskTails {
+  const d = (k: string): number => (b.get(k) ?? 0) - (a.get(k) ?? 0);
+  const part = (p: string) => ({ over2ms: d(`${p} +Inf`) - d(`${p} 0.002`), over5ms: d(`${p} +Inf`) - d(`${p} 0.005`) });
+  return { queue: part('queue'), worker: part('worker'), handoff: part('handoff') };
+}

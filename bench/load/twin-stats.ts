@@ -69,3 +69,12 @@ export function slope(xs: readonly number[], ys: readonly number[], per: number)
   }
   return interval(fit(pairs), draws);
 }
+
+/**
+ * A multiplicative trend: the slope of log(y) over x, as a factor per `per` units of x (1.3 = y grows 30% per
+ * `per`), with slope()'s bootstrap interval. y must be positive (latencies, ratios of latencies).
+ */
+export function factorSlope(xs: readonly number[], ys: readonly number[], per: number): Interval {
+  const s = slope(xs, ys.map(Math.log), per);
+  return { estimate: Math.exp(s.estimate), lo: Math.exp(s.lo), hi: Math.exp(s.hi) };
+}
