@@ -117,6 +117,7 @@ async function main(): Promise<void> {
 }
 
 async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
+  const serverAllocator = A.target.server.allocator;
   const config = (t: Twin, rate: number, durationMs: number, warmupMs: number): LoadConfig => swapLoad(t.cat, t.target.server.url, rate, durationMs, warmupMs);
 
   console.log(`swap twin: ${OFFERS} offers; A gets ${SHAM ? `no swaps (sham run; ${SWAPS} scheduled)` : `${SWAPS} swaps`}, B none`);
@@ -239,7 +240,7 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
 
   const report = {
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, allocator: serverAllocator },
     offers: OFFERS,
     rate: RATE,
     windowMs: WINDOW_MS,
@@ -268,7 +269,7 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
       ? `# Sham run: A and its twin over the same schedule, neither swapped (${report.date.slice(0, 10)})`
       : `# A server after ${swapsDone} model swaps against its twin without (${report.date.slice(0, 10)})`,
     '',
-    `${OFFERS} offers per server; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}. Phases before and after: each server alone in its own windows of ${WINDOW_MS} ms at ${RATE}/s (open loop, 16 connections, first ${WINDOW_WARMUP_MS} ms of each window not measured), ${WINDOWS} windows in ABBA order. Creep: ${SHAM ? `no pins (sham; ${blocks.at(-1)?.at ?? 0} scheduled)` : `${swapsDone} pins on A`}, one every ${INTERVAL_MS} ms, both serving ${CREEP_RATE}/s meanwhile.`,
+    `${OFFERS} offers per server; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}, servers on ${serverAllocator} malloc. Phases before and after: each server alone in its own windows of ${WINDOW_MS} ms at ${RATE}/s (open loop, 16 connections, first ${WINDOW_WARMUP_MS} ms of each window not measured), ${WINDOWS} windows in ABBA order. Creep: ${SHAM ? `no pins (sham; ${blocks.at(-1)?.at ?? 0} scheduled)` : `${swapsDone} pins on A`}, one every ${INTERVAL_MS} ms, both serving ${CREEP_RATE}/s meanwhile.`,
     '',
     '| phase, server | P50 ms | P99 ms | P99.9 ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per pool task, mean µs: queue / hand-off / worker | requests | errors |',
     '|---|---|---|---|---|---|---|---|---|---|',

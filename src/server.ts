@@ -33,6 +33,7 @@ import { ReportCounters } from './reporting/counters.js';
 import { DecisionSocket, DECIDE_PATH } from './front/decision-socket.js';
 import { attachRoutes, type Readiness } from './front/routes.js';
 import { uwsIsNative } from './front/native-check.js';
+import { activeAllocator, type ActiveAllocator } from './runtime/allocator.js';
 import { Metrics } from './observability/metrics.js';
 import { PROTOCOL_VERSION } from './protocol/messages.js';
 import { FEATURE_SPEC_VERSION } from './features/spec.js';
@@ -73,6 +74,8 @@ function packageVersion(): string {
 export class TxrankServer {
   private closing: Promise<void> | null = null;
   private draining = false;
+  /** Read once: the allocator is fixed at exec (src/runtime/allocator.ts). */
+  private readonly allocator: ActiveAllocator = activeAllocator();
   private listenSocket: uWS.us_listen_socket | null = null;
   private catalog: CatalogState = { version: 0, offers: 0, tenants: new Map() };
   private pollTimer: NodeJS.Timeout | null = null;
@@ -436,6 +439,7 @@ export class TxrankServer {
       },
       connections: this.socket.sockets.size,
       uwsNative: uwsIsNative(),
+      allocator: this.allocator,
     };
   }
 

@@ -25,6 +25,7 @@ import type { LoadConfig, LoadMode, LoadResult } from './loadgen.js';
 import { LoadgenClient } from './loadgen-client.js';
 import { ProcSampler, SystemCpuWindow, type ProcUsage } from './proc-stats.js';
 import { renderPlot, type Panel } from './plot.js';
+import { planAllocator } from '../../src/runtime/allocator.js';
 import { DEMO_PLACEMENT, prepareCatalog, removeCatalog, startBaseline, startTxrank, type PreparedCatalog, type RunningServer } from './servers.js';
 import { defaultDataDir, generateTraffic, readTraffic, trafficStats, writeTraffic } from './traffic.js';
 import type { FloorResult } from './floor.js';
@@ -140,7 +141,9 @@ const r2 = (x: number): number => Math.round(x * 100) / 100;
 async function machine(): Promise<Record<string, string | number>> {
   const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
   const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown';
-  return { nproc: os.availableParallelism(), cpuModel: model, node: process.version, memGb: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() };
+  // The malloc the servers get (servers.ts, as `npm start` would): a library path, or glibc's.
+  const malloc = planAllocator(process.env).preload ?? 'glibc';
+  return { nproc: os.availableParallelism(), cpuModel: model, node: process.version, memGb: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), malloc };
 }
 
 async function main(): Promise<void> {

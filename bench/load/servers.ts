@@ -5,7 +5,7 @@
  *   - the naive baseline: dist/bench/baselines/naive-server.js over the same catalog file and key.
  * A server is ready when GET /readyz answers 200; it is stopped with SIGTERM (SIGKILL after a grace period).
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -13,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { activeAllocator, planAllocator, type ActiveAllocator } from '../../src/runtime/allocator.js';
 
 const run = promisify(execFile);
 
@@ -72,6 +73,8 @@ export interface RunningServer {
   pid: number;
   port: number;
   url: string;
+  /** The malloc it runs on, read from its memory map (for reports). */
+  allocator: ActiveAllocator;
   stop(): Promise<void>;
   /** Last lines of its output, for error reports. */
   log(): string;
@@ -102,8 +105,9 @@ async function startProcess(name: string, args: string[], port: number, readyTim
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server under test (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
   // which NODE_OPTIONS does not accept.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a);
-  // BENCH_SERVER_PRELOAD: LD_PRELOAD for the server only (e.g. an allocator), leaving the load generator as is.
-  const preload = process.env.BENCH_SERVER_PRELOAD;
+  // The server runs on the malloc `npm start` gives it (src/cli/serve.sh): TXRANK_ALLOCATOR=system or a library
+  // path measures another, for the server only; the load generator stays on the system's.
+  const { preload } = planAllocator(process.env);
   const env = preload ? { ...process.env, LD_PRELOAD: preload } : { ...process.env };
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const lines: string[] = [];
@@ -140,7 +144,9 @@ async function startProcess(name: string, args: string[], port: number, readyTim
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { name, pid: child.pid as number, port, url: `ws://127.0.0.1:${port}/v1/ws`, stop, log: () => lines.join('\n') };
+  const pid = child.pid as number;
+  const allocator = activeAllocator(() => readFileSync(`/proc/${pid}/maps`, 'utf8'));
+  return { name, pid, port, url: `ws://127.0.0.1:${port}/v1/ws`, allocator, stop, log: () => lines.join('\n') };
 }
 
 export async function startTxrank(cat: PreparedCatalog, serverArgs: string[] = []): Promise<RunningServer> {

@@ -3,6 +3,7 @@
  * (seeded with the demo catalog when empty) and the shipped model in models/shipped.
  */
 import { optionsMarkdown, resolveOptions } from '../config/options.js';
+import { activeAllocator, describeAllocator } from '../runtime/allocator.js';
 import { TxrankServer, type Logger } from '../server.js';
 import { parseServeArgs } from './args.js';
 
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   await server.waitReady(60_000).catch((err: unknown) => log.warn(String(err instanceof Error ? err.message : err)));
   log.info(`listening on ${server.url} (HTTP: http://${server.options.host}:${server.port}/readyz, /v1/info, /metrics)`);
   log.info(`model ${server.modelVersion}; pool of ${server.options.poolSize} inference worker(s)`);
+  const allocator = describeAllocator(activeAllocator(), process.env);
+  (allocator.warn ? log.warn : log.info)(allocator.message);
   const keys = server.developmentKeys;
   if (keys) {
     for (const [tenant, key] of Object.entries(keys.tenantKeys)) log.info(`development key for tenant ${tenant}: ${key}`);

@@ -148,7 +148,8 @@ function parseValue<K extends keyof Options>(key: K, raw: unknown, source: strin
  */
 export function resolveOptions(overrides: Partial<Record<keyof Options, unknown>> = {}, env: NodeJS.ProcessEnv = {}): Options {
   const out = defaultOptions() as Record<keyof Options, unknown>;
-  const known = new Set(OPTION_KEYS.map(envName));
+  // TXRANK_ALLOCATOR is read by the launcher before the process starts (src/runtime/allocator.ts), not here.
+  const known = new Set([...OPTION_KEYS.map(envName), 'TXRANK_ALLOCATOR']);
   for (const name of Object.keys(env)) {
     if (name.startsWith('TXRANK_') && !known.has(name)) {
       throw new TxrankError('bad_request', `unknown environment variable ${name}; known: ${[...known].join(', ')}`);
