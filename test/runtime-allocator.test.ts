@@ -1,9 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { MIMALLOC_PATHS, activeAllocator, describeAllocator, planAllocator } from '../src/runtime/allocator.js';
+import { MIMALLOC_ENV, MIMALLOC_PATHS, activeAllocator, describeAllocator, planAllocator, planAsShell } from '../src/runtime/allocator.js';
+
+const execAsync = promisify(execFile);
 
 const only =
   (...present: string[]) =>
@@ -13,8 +16,25 @@ const only =
 describe('planAllocator: what the launcher preloads', () => {
   it('preloads the first mimalloc found by default', () => {
     const second = MIMALLOC_PATHS[1];
-    expect(planAllocator({}, only(second))).toEqual({ preload: second, why: 'mimalloc found' });
+    expect(planAllocator({}, only(second))).toEqual({ preload: second, env: { LD_PRELOAD: second, ...MIMALLOC_ENV }, why: 'mimalloc found' });
     expect(planAllocator({ TXRANK_ALLOCATOR: 'mimalloc' }, only(second)).preload).toBe(second);
+  });
+
+  it("sets mimalloc's settings unless the caller did, and only for mimalloc", () => {
+    expect(MIMALLOC_ENV.MIMALLOC_DECOMMIT_DELAY).toBe('1000');
+    const own = planAllocator({ MIMALLOC_DECOMMIT_DELAY: '50' }, only(MIMALLOC_PATHS[0]));
+    expect(own.env).toEqual({ LD_PRELOAD: MIMALLOC_PATHS[0] });
+    const je = planAllocator({ TXRANK_ALLOCATOR: '/opt/libjemalloc.so.2' }, only('/opt/libjemalloc.so.2'));
+    expect(je.env).toEqual({ LD_PRELOAD: '/opt/libjemalloc.so.2' });
+    expect(planAllocator({ TXRANK_ALLOCATOR: 'system' }, only(MIMALLOC_PATHS[0])).env).toEqual({});
+  });
+
+  it('hands the plan to the launcher as shell assignments that survive quoting', async () => {
+    const lib = "/opt/it's here/libmimalloc.so.2";
+    const shell = planAsShell(planAllocator({ TXRANK_ALLOCATOR: lib }, only(lib)));
+    const { stdout } = await execAsync('sh', ['-c', `eval "$1"; sh -c 'printf "%s|%s" "$LD_PRELOAD" "$MIMALLOC_DECOMMIT_DELAY"'`, 'sh', shell]);
+    expect(stdout).toBe(`${lib}|1000`);
+    expect(planAsShell(planAllocator({ TXRANK_ALLOCATOR: 'system' }))).toBe('');
   });
 
   it('preloads nothing, and says why, when mimalloc is absent or the system malloc is chosen', () => {
@@ -100,6 +120,9 @@ describe('the launcher (src/cli/serve.sh, what npm start runs)', () => {
         const http = await run.ready();
         const info = (await (await fetch(`${http}/v1/info`)).json()) as { allocator: string };
         expect(info.allocator).toBe(allocator);
+        // The launcher exec'd the server, so its pid is the server's; mimalloc got its settings.
+        const environ = readFileSync(`/proc/${run.child.pid}/environ`, 'utf8').split('\0');
+        expect(environ.includes('MIMALLOC_DECOMMIT_DELAY=1000')).toBe(allocator === 'mimalloc');
         expect(run.output()).toContain(`allocator: ${allocator === 'glibc' ? 'glibc malloc' : allocator}`);
         // `exec`: the server is the launched process itself, so its drain and exit code are the launcher's.
         run.child.kill('SIGTERM');

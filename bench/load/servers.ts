@@ -107,8 +107,7 @@ async function startProcess(name: string, args: string[], port: number, readyTim
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a);
   // The server runs on the malloc `npm start` gives it (src/cli/serve.sh): TXRANK_ALLOCATOR=system or a library
   // path measures another, for the server only; the load generator stays on the system's.
-  const { preload } = planAllocator(process.env);
-  const env = preload ? { ...process.env, LD_PRELOAD: preload } : { ...process.env };
+  const env = { ...process.env, ...planAllocator(process.env).env };
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   // BENCH_SERVER_LOG: also append the server's whole output to this file (e.g. with --trace-gc above).

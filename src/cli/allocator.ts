@@ -1,13 +1,12 @@
 /**
- * Prints the library the launcher (src/cli/serve.sh) should preload as the server's malloc, or nothing:
- * src/runtime/allocator.ts decides. Exits 2 with a message on an invalid TXRANK_ALLOCATOR, so the launcher
- * stops instead of starting on an allocator nobody chose.
+ * Prints, as shell assignments, what the launcher (src/cli/serve.sh) adds to the server's environment: the
+ * malloc to preload and its settings, or nothing (src/runtime/allocator.ts decides). Exits 2 with a message on
+ * an invalid TXRANK_ALLOCATOR, so the launcher stops instead of starting on an allocator nobody chose.
  */
-import { planAllocator } from '../runtime/allocator.js';
+import { planAllocator, planAsShell } from '../runtime/allocator.js';
 
 try {
-  const plan = planAllocator(process.env);
-  if (plan.preload) process.stdout.write(`${plan.preload}\n`);
+  process.stdout.write(planAsShell(planAllocator(process.env)));
 } catch (err) {
   console.error(`txrank: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(2);

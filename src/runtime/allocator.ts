@@ -32,30 +32,54 @@ export const MIMALLOC_PATHS: readonly string[] = [
   '/usr/local/lib/libmimalloc.so.2',
 ];
 
-export type AllocatorPlan =
-  | { preload: string; why: string }
-  | { preload: null; why: string };
+/**
+ * mimalloc's own settings, set for the server unless the caller set them (mimalloc reads them at start).
+ *
+ * MIMALLOC_DECOMMIT_DELAY (ms, mimalloc 2.0's default 25): how long freed pages stay committed before they are
+ * handed back to the OS. A view build frees and reallocates a few MB (the offer side, the scorer graph, ONNX
+ * Runtime's buffers); at the default, the pages of one build were returned before the next and faulted in
+ * again, and a swap cost 80-84 ms of CPU against glibc's 52-60 (`npm run bench:swap-cpu`, mostly in the
+ * inference workers). At 1,000 ms it costs 61 ms, and idle memory still goes back within a second.
+ */
+export const MIMALLOC_ENV: Readonly<Record<string, string>> = { MIMALLOC_DECOMMIT_DELAY: '1000' };
+
+export interface AllocatorPlan {
+  /** The library to preload, or null for glibc's malloc (or for an LD_PRELOAD the caller set). */
+  preload: string | null;
+  /** What to add to the server's environment: LD_PRELOAD and the allocator's settings the caller left unset. */
+  env: Record<string, string>;
+  why: string;
+}
 
 /**
- * What the launcher should put in LD_PRELOAD for the server, from its environment. Throws on a
- * TXRANK_ALLOCATOR that is neither a known name nor an existing absolute path: a typo must not silently
- * start the server on another allocator.
+ * What the launcher should add to the server's environment, from its own. Throws on a TXRANK_ALLOCATOR that
+ * is neither a known name nor an existing absolute path: a typo must not silently start the server on
+ * another allocator.
  */
 export function planAllocator(env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync): AllocatorPlan {
-  if (env.LD_PRELOAD) return { preload: null, why: `LD_PRELOAD is already set (${env.LD_PRELOAD}); left as it is` };
+  if (env.LD_PRELOAD) return { preload: null, env: {}, why: `LD_PRELOAD is already set (${env.LD_PRELOAD}); left as it is` };
   const choice = (env.TXRANK_ALLOCATOR ?? 'mimalloc').trim();
-  if (choice === 'system' || choice === 'glibc') return { preload: null, why: 'TXRANK_ALLOCATOR=system' };
+  if (choice === 'system' || choice === 'glibc') return { preload: null, env: {}, why: 'TXRANK_ALLOCATOR=system' };
+  const settings = (lib: string): Record<string, string> =>
+    /mimalloc/.test(lib) ? Object.fromEntries(Object.entries(MIMALLOC_ENV).filter(([k]) => env[k] === undefined)) : {};
   if (choice === 'mimalloc' || choice === '') {
     const found = MIMALLOC_PATHS.find((p) => exists(p));
     return found
-      ? { preload: found, why: 'mimalloc found' }
-      : { preload: null, why: `mimalloc is not installed (looked in ${MIMALLOC_PATHS.join(', ')})` };
+      ? { preload: found, env: { LD_PRELOAD: found, ...settings(found) }, why: 'mimalloc found' }
+      : { preload: null, env: {}, why: `mimalloc is not installed (looked in ${MIMALLOC_PATHS.join(', ')})` };
   }
   if (isAbsolute(choice)) {
     if (!exists(choice)) throw new Error(`TXRANK_ALLOCATOR: ${choice} does not exist`);
-    return { preload: choice, why: 'TXRANK_ALLOCATOR names it' };
+    return { preload: choice, env: { LD_PRELOAD: choice, ...settings(choice) }, why: 'TXRANK_ALLOCATOR names it' };
   }
   throw new Error(`TXRANK_ALLOCATOR must be mimalloc, system or an absolute path to a malloc library, got "${choice}"`);
+}
+
+/** The plan as shell assignments for the launcher to eval (values single-quoted). */
+export function planAsShell(plan: AllocatorPlan): string {
+  return Object.entries(plan.env)
+    .map(([k, v]) => `${k}='${v.replaceAll("'", "'\\''")}'; export ${k}\n`)
+    .join('');
 }
 
 export type ActiveAllocator = 'mimalloc' | 'jemalloc' | 'tcmalloc' | 'glibc' | 'unknown';
