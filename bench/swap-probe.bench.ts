@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   const md = [
     SHAM ? `# Swap probe, sham: one server on the same schedule, never swapped (${report.date.slice(0, 10)})` : `# Swap probe: where P99 goes while one server swaps ${SWAPS} times (${report.date.slice(0, 10)})`,
     '',
-    `${OFFERS} offers; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}, server on ${allocator} malloc. Load ${RATE}/s open loop from a separate process; ${SHAM ? 'no pins' : `a pin every ${INTERVAL_MS} ms`}; blocks of ${BLOCK}. "Rest" is what the slowest ${SLOWEST * 100}% of requests spent outside the send lag and server_us: the reply's way back from the worker, the write and the generator's read.`,
+    `${OFFERS} offers; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}; server malloc: ${allocator}. Load ${RATE}/s open loop from a separate process; ${SHAM ? 'no pins' : `a pin every ${INTERVAL_MS} ms`}; blocks of ${BLOCK}. "Rest" is what the slowest ${SLOWEST * 100}% of requests spent outside the send lag and server_us: the reply's way back from the worker, the write and the generator's read.`,
     '',
     `Trend per 1,000 swaps (slope of log over the blocks): P99 **${x(report.trend.p99)}**; server_us P99 ${x(report.trend.serverP99)}; slowest requests' rest ${x(report.trend.slowestRest)}.`,
     '',

@@ -269,7 +269,7 @@ async function measure(A: Twin, B: Twin, trafficFile: string): Promise<void> {
       ? `# Sham run: A and its twin over the same schedule, neither swapped (${report.date.slice(0, 10)})`
       : `# A server after ${swapsDone} model swaps against its twin without (${report.date.slice(0, 10)})`,
     '',
-    `${OFFERS} offers per server; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}, servers on ${serverAllocator} malloc. Phases before and after: each server alone in its own windows of ${WINDOW_MS} ms at ${RATE}/s (open loop, 16 connections, first ${WINDOW_WARMUP_MS} ms of each window not measured), ${WINDOWS} windows in ABBA order. Creep: ${SHAM ? `no pins (sham; ${blocks.at(-1)?.at ?? 0} scheduled)` : `${swapsDone} pins on A`}, one every ${INTERVAL_MS} ms, both serving ${CREEP_RATE}/s meanwhile.`,
+    `${OFFERS} offers per server; ${report.machine.cores} cores (${report.machine.cpu}), Node ${report.machine.node}; servers' malloc: ${serverAllocator}. Phases before and after: each server alone in its own windows of ${WINDOW_MS} ms at ${RATE}/s (open loop, 16 connections, first ${WINDOW_WARMUP_MS} ms of each window not measured), ${WINDOWS} windows in ABBA order. Creep: ${SHAM ? `no pins (sham; ${blocks.at(-1)?.at ?? 0} scheduled)` : `${swapsDone} pins on A`}, one every ${INTERVAL_MS} ms, both serving ${CREEP_RATE}/s meanwhile.`,
     '',
     '| phase, server | P50 ms | P99 ms | P99.9 ms | P99 send lag ms | server-side P50 ms | server-side P99 ms | per pool task, mean µs: queue / hand-off / worker | requests | errors |',
     '|---|---|---|---|---|---|---|---|---|---|',
