@@ -74,8 +74,8 @@ function packageVersion(): string {
 export class TxrankServer {
   private closing: Promise<void> | null = null;
   private draining = false;
-  /** Read once: the allocator is fixed at exec (src/runtime/allocator.ts). */
-  private readonly allocator: ActiveAllocator = activeAllocator();
+  /** The malloc this process runs on, read once: it is fixed at exec (src/runtime/allocator.ts). */
+  readonly allocator: ActiveAllocator = activeAllocator();
   private listenSocket: uWS.us_listen_socket | null = null;
   private catalog: CatalogState = { version: 0, offers: 0, tenants: new Map() };
   private pollTimer: NodeJS.Timeout | null = null;

@@ -3,7 +3,7 @@
  * (seeded with the demo catalog when empty) and the shipped model in models/shipped.
  */
 import { optionsMarkdown, resolveOptions } from '../config/options.js';
-import { activeAllocator, describeAllocator } from '../runtime/allocator.js';
+import { describeAllocator } from '../runtime/allocator.js';
 import { TxrankServer, type Logger } from '../server.js';
 import { parseServeArgs } from './args.js';
 
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   await server.waitReady(60_000).catch((err: unknown) => log.warn(String(err instanceof Error ? err.message : err)));
   log.info(`listening on ${server.url} (HTTP: http://${server.options.host}:${server.port}/readyz, /v1/info, /metrics)`);
   log.info(`model ${server.modelVersion}; pool of ${server.options.poolSize} inference worker(s)`);
-  const allocator = describeAllocator(activeAllocator(), process.env);
+  const allocator = describeAllocator(server.allocator, process.env);
   (allocator.warn ? log.warn : log.info)(allocator.message);
   const keys = server.developmentKeys;
   if (keys) {

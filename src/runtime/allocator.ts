@@ -58,8 +58,8 @@ export interface AllocatorPlan {
  */
 export function planAllocator(env: NodeJS.ProcessEnv, exists: (path: string) => boolean = existsSync): AllocatorPlan {
   if (env.LD_PRELOAD) return { preload: null, env: {}, why: `LD_PRELOAD is already set (${env.LD_PRELOAD}); left as it is` };
+  if (choosesSystem(env)) return { preload: null, env: {}, why: 'TXRANK_ALLOCATOR=system' };
   const choice = (env.TXRANK_ALLOCATOR ?? 'mimalloc').trim();
-  if (choice === 'system' || choice === 'glibc') return { preload: null, env: {}, why: 'TXRANK_ALLOCATOR=system' };
   const settings = (lib: string): Record<string, string> =>
     /mimalloc/.test(lib) ? Object.fromEntries(Object.entries(MIMALLOC_ENV).filter(([k]) => env[k] === undefined)) : {};
   if (choice === 'mimalloc' || choice === '') {
@@ -73,6 +73,12 @@ export function planAllocator(env: NodeJS.ProcessEnv, exists: (path: string) => 
     return { preload: choice, env: { LD_PRELOAD: choice, ...settings(choice) }, why: 'TXRANK_ALLOCATOR names it' };
   }
   throw new Error(`TXRANK_ALLOCATOR must be mimalloc, system or an absolute path to a malloc library, got "${choice}"`);
+}
+
+/** True when the operator asked for glibc's malloc (TXRANK_ALLOCATOR=system, or its alias glibc). */
+function choosesSystem(env: NodeJS.ProcessEnv): boolean {
+  const choice = env.TXRANK_ALLOCATOR?.trim();
+  return choice === 'system' || choice === 'glibc';
 }
 
 /** The plan as shell assignments for the launcher to eval (values single-quoted). */
@@ -105,13 +111,13 @@ export function activeAllocator(maps: () => string = () => readFileSync('/proc/s
 /** The start-up line about the allocator: a warning when the server runs on glibc's malloc by accident. */
 export function describeAllocator(active: ActiveAllocator, env: NodeJS.ProcessEnv): { warn: boolean; message: string } {
   if (active !== 'glibc') return { warn: false, message: `allocator: ${active}` };
+  if (choosesSystem(env)) return { warn: false, message: 'allocator: glibc malloc (TXRANK_ALLOCATOR=system)' };
   let plan: AllocatorPlan;
   try {
     plan = planAllocator({ ...env, LD_PRELOAD: undefined });
   } catch (err) {
     return { warn: true, message: `allocator: glibc malloc (${(err as Error).message})` };
   }
-  if (plan.preload === null && plan.why === 'TXRANK_ALLOCATOR=system') return { warn: false, message: 'allocator: glibc malloc (TXRANK_ALLOCATOR=system)' };
   const fix = plan.preload
     ? `started without the launcher; \`npm start\` or src/cli/serve.sh preloads ${plan.preload}`
     : `${plan.why}; install it (Debian/Ubuntu: libmimalloc2.0)`;
